@@ -1,0 +1,150 @@
+"""Cross-app models: the user, the base model and the append-only audit trail."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class StaffRole(models.TextChoices):
+    NONE = "", _("Not Code staff")
+    REVIEWER = "reviewer", _("Staff reviewer")
+    ADMIN = "admin", _("Staff admin")
+    LOCAL_REP = "local_rep", _("Local representative")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("staff_role", StaffRole.ADMIN)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Company roles live on ``signatories.Membership``; Code staff roles live here."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    language = models.CharField(_("preferred language"), max_length=10, blank=True)
+    staff_role = models.CharField(
+        _("Code staff role"), max_length=20, choices=StaffRole.choices, blank=True, default=""
+    )
+    staff_countries = CountryField(
+        _("countries (local representatives)"), multiple=True, blank=True,
+        help_text=_("A local representative sees only the signatories of these countries."),
+    )
+    is_staff = models.BooleanField(
+        _("Django admin access"), default=False,
+        help_text=_("Code staff reviewers and admins may use the Django admin."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_code_staff(self) -> bool:
+        return bool(self.is_active and self.staff_role)
+
+    @property
+    def is_local_rep(self) -> bool:
+        return self.staff_role == StaffRole.LOCAL_REP
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what, when, to which object, and why.
+
+    Written by services in the same transaction as the change itself. The app exposes no way
+    to edit or delete an entry (the admin is read-only and ``save``/``delete`` refuse it).
+    """
+
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "code_portal.User", verbose_name=_("who"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    actor_label = models.CharField(_("actor"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=60)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(_("object"), max_length=300)
+    # The signatory the event concerns, so a company's history and a staff dossier are one query.
+    signatory = models.ForeignKey(
+        "signatories.Signatory", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            # history of one object (detail pages)
+            models.Index(fields=["content_type", "object_id", "-occurred_at"],
+                         name="cp_audit_object_idx"),
+            # a signatory's history (dossier, company history page)
+            models.Index(fields=["signatory", "-occurred_at"], name="cp_audit_signatory_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

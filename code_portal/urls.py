@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from health_check.views import HealthCheckView
+from rest_framework_nested import routers
+
+from signatories import api as signatories_api
+
+router = routers.DefaultRouter()
+router.register("signatories", signatories_api.SignatoryViewSet, basename="signatory")
+signatory_router = routers.NestedDefaultRouter(router, "signatories", lookup="signatory")
+signatory_router.register("members", signatories_api.MembershipViewSet,
+                          basename="signatory-members")
+signatory_router.register("invitations", signatories_api.InvitationViewSet,
+                          basename="signatory-invitations")
+
+api_v1 = [
+    path("auth/token/", signatories_api.TokenView.as_view(), name="api-token-obtain"),
+    path("public/signatories/", signatories_api.PublicSignatoryList.as_view(),
+         name="api-public-signatories"),
+    path("", include(router.urls)),
+    path("", include(signatory_router.urls)),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("healthz/", HealthCheckView.as_view(checks=[
+        "health_check.checks.Database",
+        "health_check.checks.Cache",
+        "health_check.checks.Storage",
+    ]), name="healthz"),
+    path("", include("signatories.urls")),
+]

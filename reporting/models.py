@@ -1,0 +1,1 @@
+"""Models of the reporting app (built by its own issue)."""

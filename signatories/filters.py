@@ -1,0 +1,31 @@
+"""One FilterSet per list, shared by the HTML page and the API endpoint."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from signatories.models import Signatory, SignatoryStatus, SignatoryType
+
+
+class SignatoryFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=SignatoryStatus.choices,
+                                                 label=_("Status"))
+    type = django_filters.MultipleChoiceFilter(choices=SignatoryType.choices, label=_("Type"))
+    country = django_filters.MultipleChoiceFilter(choices=lambda: list(countries),
+                                                  label=_("Country"))
+    search = django_filters.CharFilter(method="filter_search", label=_("Search by name"))
+    possible_duplicate = django_filters.BooleanFilter(label=_("Possible duplicate"))
+
+    class Meta:
+        model = Signatory
+        fields = ["status", "type", "country", "search", "possible_duplicate"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(legal_name__icontains=value) | Q(trading_name__icontains=value)
+            | Q(membership_number__iexact=value)
+        )

@@ -1,0 +1,84 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from signatories.models import MembershipRole, Signatory
+from signatories.services import PROFILE_FIELDS
+
+
+class SignatoryProfileForm(forms.ModelForm):
+    class Meta:
+        model = Signatory
+        fields = PROFILE_FIELDS
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+
+class ApplicationForm(SignatoryProfileForm):
+    """Apply to sign The Code. Anonymous applicants also create their login here."""
+
+    applicant_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
+    applicant_email = forms.EmailField(label=_("Your e-mail (your login)"), required=False)
+    password = forms.CharField(label=_("Choose a password"), required=False,
+                               widget=forms.PasswordInput(render_value=False),
+                               help_text=_("At least 10 characters."))
+    no_residential_care = forms.BooleanField(
+        label=_("Our products do not include visits to orphanages or residential care "
+                "institutions for children."),
+        required=True,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is not None and user.is_authenticated:
+            for name in ("applicant_name", "applicant_email", "password"):
+                del self.fields[name]
+        else:
+            for name in ("applicant_name", "applicant_email", "password"):
+                self.fields[name].required = True
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password")
+        if password:
+            validate_password(password)
+        return password
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}),
+                             required=False, max_length=4000)
+
+
+class SignForm(forms.Form):
+    signer_name = forms.CharField(label=_("Full name of the person signing"), max_length=200)
+    signer_title = forms.CharField(label=_("Title or position"), max_length=200)
+    confirm = forms.BooleanField(
+        label=_("I am authorised to sign The Code on behalf of this company and I have read "
+                "the text above."),
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices,
+                             initial=MembershipRole.REPORTER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=200)
+    password = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput,
+                               help_text=_("At least 10 characters."))
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class StaffNoteForm(forms.Form):
+    text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=10000)

@@ -1,0 +1,1 @@
+"""Models of the training app (built by its own issue)."""
