@@ -1,0 +1,120 @@
+"""Named personas shared by every test.
+
+company A (Sweden) with its admin, reporter and viewer; an outsider who is admin of company B
+(Thailand); Code staff: a reviewer, an admin, and a local representative of another country
+(Kenya) who must not see A or B.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from code_portal.models import StaffRole
+from signatories.models import MembershipRole, SignatoryStatus
+from tests.factories import MembershipFactory, SignatoryFactory, StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {**settings.STORAGES,
+                         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                     "OPTIONS": {"location": str(tmp_path / "media")}}}
+    from code_portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def company_a(db):
+    return SignatoryFactory(legal_name="Nordic Tours AB", country="SE", active=True,
+                            status=SignatoryStatus.ACTIVE)
+
+
+@pytest.fixture
+def company_b(db):
+    return SignatoryFactory(legal_name="บริษัท สยาม ทัวร์ จำกัด", country="TH",
+                            status=SignatoryStatus.ACTIVE, active=True)
+
+
+@pytest.fixture
+def company_admin(company_a):
+    return MembershipFactory(signatory=company_a, role=MembershipRole.ADMIN,
+                             user=UserFactory(email="admin@nordic.example")).user
+
+
+@pytest.fixture
+def reporter(company_a):
+    return MembershipFactory(signatory=company_a, role=MembershipRole.REPORTER,
+                             user=UserFactory(email="reporter@nordic.example")).user
+
+
+@pytest.fixture
+def viewer(company_a):
+    return MembershipFactory(signatory=company_a, role=MembershipRole.VIEWER,
+                             user=UserFactory(email="viewer@nordic.example")).user
+
+
+@pytest.fixture
+def outsider(company_b):
+    """Admin of another company: must get 404 on everything of company A."""
+    return MembershipFactory(signatory=company_b, role=MembershipRole.ADMIN,
+                             user=UserFactory(email="admin@siam.example")).user
+
+
+@pytest.fixture
+def staff_reviewer(db):
+    return StaffFactory(email="reviewer@thecode.example", staff_role=StaffRole.REVIEWER)
+
+
+@pytest.fixture
+def staff_admin(db):
+    return StaffFactory(email="staffadmin@thecode.example", staff_role=StaffRole.ADMIN)
+
+
+@pytest.fixture
+def local_rep_other_country(db):
+    return StaffFactory(email="lcr.kenya@thecode.example", staff_role=StaffRole.LOCAL_REP,
+                        staff_countries=["KE"], is_staff=False)
+
+
+@pytest.fixture
+def local_rep_sweden(db):
+    return StaffFactory(email="lcr.sweden@thecode.example", staff_role=StaffRole.LOCAL_REP,
+                        staff_countries=["SE"], is_staff=False)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    def _login(user):
+        api_client.force_authenticate(user=user)
+        return api_client
+
+    return _login
+
+
+@pytest.fixture
+def web_as(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
