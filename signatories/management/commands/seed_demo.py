@@ -88,6 +88,6 @@ class Command(BaseCommand):
                                              f"{DEMO_PASSWORD}):"))
         for email, _name, role, _countries in STAFF:
             self.stdout.write(f"  {email:32} Code staff ({role})")
-        for _legal, trading, _kind, _country, website, path in COMPANIES[:6]:
+        for _legal, trading, _kind, _country, website, _path in COMPANIES[:6]:
             slug = website.split("//")[1].split(".")[0]
             self.stdout.write(f"  admin@{slug}.example{'':12} company admin, {trading or _legal}")
