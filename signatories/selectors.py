@@ -57,8 +57,10 @@ def application_queue_for(user: User) -> QuerySet[Signatory]:
 
 
 def public_signatory_list(search: str = "") -> QuerySet[Signatory]:
+    # `status` must be loaded: ConcurrentTransitionMixin reads it in __init__, and a deferred
+    # status costs one query per row.
     qs = Signatory.objects.filter(status__in=GOOD_STANDING).only(
-        "id", "legal_name", "trading_name", "type", "country", "member_since")
+        "id", "legal_name", "trading_name", "type", "country", "member_since", "status")
     if search:
         qs = qs.filter(Q(legal_name__icontains=search) | Q(trading_name__icontains=search))
     return qs.order_by("legal_name", "id")
