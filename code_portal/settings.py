@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "django_htmx",
+    "health_check",  # its HTML template for /healthz/
     "import_export",
     "code_portal",
     "signatories",
