@@ -73,6 +73,17 @@ class ApplicationSerializer(serializers.ModelSerializer):
         model = Signatory
         fields = [*PROFILE_FIELDS, "applicant_email", "applicant_name", "password"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and not request.user.is_authenticated:
+            # Required at field level, so a missing login is reported together with the other
+            # missing fields (validate() only runs once every field is valid).
+            for name in ("applicant_email", "applicant_name", "password"):
+                self.fields[name].required = True
+                self.fields[name].error_messages["required"] = _(
+                    "This field is required when you are not logged in.")
+
     def validate(self, attrs):
         request = self.context["request"]
         if not request.user.is_authenticated:
