@@ -1,0 +1,142 @@
+"""Accessibility: axe-core finds no serious or critical violation on the main pages.
+
+Each page is loaded in the system Chromium from the live server as the person who would use
+it, with enough data that tables, status badges, pagination and messages are on screen, and
+axe-core (shipped inside ``axe-playwright-python``, injected through the DevTools protocol, so
+the page's CSP does not block it) checks the rendered page, CSS included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+from signatories.models import SignatoryStatus, SignatoryType
+from tests.factories import MembershipFactory, SignatoryFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback keeps the migration-installed Code text for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs the system Chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    # Module-scoped: the browser holds no database state, and starting it dominates run time.
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures
+    # between browser steps are plain synchronous code.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                 args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def browser_as(chromium, live_server, monkeypatch) -> Iterator:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    contexts: list[BrowserContext] = []
+
+    def _open(user=None):
+        context = chromium.new_context(locale="en-GB", base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                                  "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                                  "url": live_server.url}])
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def many_signatories(db):
+    """More rows than a page, in every status and several types: badges, pagination, flags."""
+    statuses = [SignatoryStatus.ACTIVE, SignatoryStatus.APPLIED, SignatoryStatus.APPROVED,
+                SignatoryStatus.REPORTING_OVERDUE, SignatoryStatus.SUSPENDED,
+                SignatoryStatus.REJECTED, SignatoryStatus.WITHDRAWN, SignatoryStatus.EXPELLED]
+    types = list(SignatoryType.values)
+    for i in range(30):
+        status = statuses[i % len(statuses)]
+        SignatoryFactory(legal_name=f"Accessible Travel {i:02d}", status=status,
+                         type=types[i % len(types)], country=["SE", "TH", "KE", "BR"][i % 4],
+                         active=status == SignatoryStatus.ACTIVE,
+                         possible_duplicate=(i % 7 == 0))
+
+
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['impact']}: {v['id']} — {v['help']} — "
+        + "; ".join(", ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def assert_accessible(page, path: str) -> None:
+    response = page.goto(path)
+    assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
+    problems = serious_violations(page)
+    assert not problems, f"{path} ({page.title()}):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ["/", "/apply/", "/accounts/login/", "/members/",
+                                  "/members/?q=Accessible"])
+def test_public_pages_have_no_serious_accessibility_violations(browser_as, many_signatories,
+                                                               path):
+    assert_accessible(browser_as(), path)
+
+
+def test_apply_form_with_errors_has_no_serious_accessibility_violations(browser_as):
+    page = browser_as()
+    page.goto("/apply/")
+    page.get_by_role("button", name="Send application").click()
+    assert page.locator(".field.has-error").count() > 0  # the errors are on screen
+    problems = serious_violations(page)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("suffix", ["", "profile/", "team/"])
+def test_company_pages_have_no_serious_accessibility_violations(browser_as, company_admin,
+                                                                company_a, reporter, suffix):
+    assert_accessible(browser_as(company_admin), f"/company/{company_a.pk}/{suffix}")
+
+
+def test_sign_page_has_no_serious_accessibility_violations(browser_as):
+    approved = SignatoryFactory(approved=True)
+    admin = MembershipFactory(signatory=approved).user
+    assert_accessible(browser_as(admin), f"/company/{approved.pk}/sign/")
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/signatories/",
+                                  "/staff/signatories/?status=active&search=Accessible"])
+def test_staff_lists_have_no_serious_accessibility_violations(browser_as, staff_reviewer,
+                                                              many_signatories, path):
+    assert_accessible(browser_as(staff_reviewer), path)
+
+
+def test_staff_detail_has_no_serious_accessibility_violations(browser_as, staff_reviewer,
+                                                              company_admin, company_a):
+    assert_accessible(browser_as(staff_reviewer), f"/staff/signatories/{company_a.pk}/")
