@@ -14,7 +14,8 @@ from signatories.models import MembershipRole
 
 
 def _role_in(user, signatory) -> str | None:
-    if not user.is_authenticated or signatory is None:
+    # a deactivated user keeps their memberships but acts for nobody (as staff predicates do)
+    if not user.is_authenticated or not user.is_active or signatory is None:
         return None
     # memberships may be prefetched by the caller (lists), so avoid a query when they are
     cache = getattr(user, "_membership_roles", None)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from code_portal.audit import audit_record, diff_fields
@@ -119,6 +120,7 @@ def _transition(
     locked.status_changed_at = now
     for key, value in (extra or {}).items():
         setattr(locked, key, value)
+    locked._history_user = actor
     locked.save()
     audit_record(actor=actor, action=f"signatory.{name}", obj=locked, signatory=locked,
                  from_state=before, to_state=locked.status, reason=reason,
@@ -128,9 +130,11 @@ def _transition(
 
 
 ACTION_LABELS = {
-    "approve": "approved", "reject": "rejected", "sign": "signed",
-    "flag_overdue": "flagged as reporting overdue", "suspend": "suspended",
-    "reinstate": "reinstated", "withdraw": "withdrawn", "expel": "expelled",
+    "approve": gettext_lazy("approved"), "reject": gettext_lazy("rejected"),
+    "sign": gettext_lazy("signed"),
+    "flag_overdue": gettext_lazy("flagged as reporting overdue"),
+    "suspend": gettext_lazy("suspended"), "reinstate": gettext_lazy("reinstated"),
+    "withdraw": gettext_lazy("withdrawn"), "expel": gettext_lazy("expelled"),
 }
 
 
@@ -260,6 +264,8 @@ def signatory_update_profile(
     if not changes:
         return locked
     locked._change_reason = reason or "profile edited"
+    # the history row names the actor even outside a web request (tasks, shell, API tokens)
+    locked._history_user = actor
     locked.save()
     action = "signatory.renamed" if "legal_name" in changes else "signatory.profile_updated"
     audit_record(actor=actor, action=action, obj=locked, signatory=locked, changes=changes,
