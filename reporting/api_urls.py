@@ -1,0 +1,18 @@
+"""Annual-report API routes, included by ``code_portal/urls.py`` under ``/api/v1/``."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from reporting import api
+
+router = SimpleRouter()
+# basename "api-report": the HTML pages already own the "report-detail" name.
+router.register("reports", api.ReportViewSet, basename="api-report")
+
+urlpatterns = [
+    *router.urls,
+    path("questionnaires/<int:year>/", api.QuestionnaireView.as_view(),
+         name="api-questionnaire"),
+]
