@@ -20,6 +20,7 @@ api_v1 = [
          name="api-public-signatories"),
     path("", include(router.urls)),
     path("", include(signatory_router.urls)),
+    path("", include("reporting.api_urls")),
 ]
 
 urlpatterns = [
