@@ -30,6 +30,7 @@ from reporting.models import (
     Report,
     ReportStatus,
     Score,
+    Section,
 )
 from signatories.models import Signatory, SignatoryStatus
 
@@ -335,6 +336,42 @@ def evidence_delete(*, actor: User, evidence: Evidence) -> None:
     evidence.delete()
     transaction.on_commit(lambda: storage.delete(name))
 
+
+@transaction.atomic
+def questionnaire_copy(*, actor: User | None, questionnaire: Questionnaire,
+                       year: int | None = None) -> Questionnaire:
+    """Copy a questionnaire to a new, unpublished version (sections, questions and the links
+    between conditional questions), so the copy can be edited while reports keep the original."""
+    year = year or questionnaire.year
+    # Lock the year's versions so two copies made at once do not take the same number.
+    last = (Questionnaire.objects.select_for_update().filter(year=year)
+            .order_by("-version").values_list("version", flat=True).first())
+    copy = Questionnaire.objects.create(year=year, version=(last or 0) + 1,
+                                        title=questionnaire.title, is_published=False)
+    new_ids: dict[int, Question] = {}
+    links: list[tuple[Question, int]] = []
+    for section in questionnaire.sections.all().prefetch_related("questions"):
+        new_section = Section.objects.create(questionnaire=copy, criterion=section.criterion,
+                                             title=section.title, intro=section.intro,
+                                             order=section.order)
+        for question in section.questions.all():
+            parent_id = question.show_if_question_id
+            old_id = question.pk
+            question.pk = None
+            question.section = new_section
+            question.show_if_question = None
+            question.save()
+            new_ids[old_id] = question
+            if parent_id:
+                links.append((question, parent_id))
+    for question, parent_id in links:
+        # a link to a question outside this questionnaire (should not happen) is dropped
+        question.show_if_question = new_ids.get(parent_id)
+        question.save(update_fields=["show_if_question"])
+    audit_record(actor=actor, action="questionnaire.copied", obj=copy,
+                 changes={"from": {"from": str(questionnaire),
+                                   "to": f"{copy.year} v{copy.version}"}})
+    return copy
 
 def _tasks():
     from reporting import tasks
