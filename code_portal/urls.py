@@ -20,6 +20,7 @@ api_v1 = [
          name="api-public-signatories"),
     path("", include(router.urls)),
     path("", include(signatory_router.urls)),
+    path("", include("training.api_urls")),
     path("", include("reporting.api_urls")),
 ]
 
@@ -36,5 +37,6 @@ urlpatterns = [
         "health_check.checks.Cache",
         "health_check.checks.Storage",
     ]), name="healthz"),
+    path("", include("training.urls")),
     path("", include("signatories.urls")),
 ]

@@ -28,6 +28,14 @@ from training.models import Headcount, Trainee, TrainingRecord
 REFRESHER_WINDOW_DAYS = 90
 
 
+def as_of_for_year(year: int, today: date) -> date:
+    """The day a year's coverage is measured on: today for the current year, 31 December for a
+    past year. A future year has no coverage yet (``ValueError``)."""
+    if year > today.year:
+        raise ValueError("future year")
+    return today if year == today.year else date(year, 12, 31)
+
+
 def valid_on_q(day: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}completed_on__lte": day}) & (
         Q(**{f"{prefix}expires_on__isnull": True}) | Q(**{f"{prefix}expires_on__gt": day}))

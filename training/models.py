@@ -199,7 +199,9 @@ class TrainingRecord(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.trainee} – {self.course} ({self.completed_on})"
+        # No personal data: this text is copied into the append-only audit trail, which an
+        # erasure cannot change.
+        return f"{self.course} ({self.completed_on}) #{self.pk or ''}"
 
 
 class Headcount(TimeStampedModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -105,3 +107,19 @@ def import_get_for(user: User, pk: int | str) -> ImportJob:
         return import_list_for(user).get(pk=int(pk))
     except (ImportJob.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# Signatories whose training is followed: from approval on, while they are (or were) members.
+COVERAGE_STATUSES = ("approved", "active", "reporting_overdue", "suspended")
+
+
+def coverage_list_for(user: User, as_of: date) -> QuerySet:
+    """Signatories the user may see, each annotated with its coverage on ``as_of`` (one query)."""
+    from signatories.selectors import signatory_list_for
+    from training.coverage import annotate_coverage
+
+    signatories = (signatory_list_for(user).filter(status__in=COVERAGE_STATUSES)
+                   .select_related(None)
+                   .only("id", "legal_name", "trading_name", "type", "country", "status",
+                         "membership_number"))
+    return annotate_coverage(signatories, as_of).order_by("legal_name", "id")

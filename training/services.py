@@ -103,6 +103,21 @@ def _recompute_expiry(course: Course) -> None:
     TrainingRecord.objects.bulk_update(records, ["expires_on"], batch_size=1000)
 
 
+@transaction.atomic
+def course_delete(*, actor: User, course: Course) -> None:
+    if course.signatory_id is None:
+        if not actor.has_perm("training.manage_catalogue"):
+            raise PermissionDenied(_("Only Code staff maintain the course catalogue."))
+    else:
+        _require(actor, "training.edit", course.signatory)
+    # Completions and sessions point at the course (PROTECT): they are evidence already given.
+    if course.records.exists() or course.sessions.exists():
+        raise DomainError(_("This course has sessions or completions and cannot be deleted; "
+                            "mark it as no longer offered instead."))
+    audit_record(actor=actor, action="course.deleted", obj=course, signatory=course.signatory)
+    course.delete()
+
+
 # --- Sessions --------------------------------------------------------------------------------
 
 def _validate_session(signatory: Signatory, data: dict[str, Any]) -> None:
@@ -178,6 +193,18 @@ def attachment_add(*, actor: User, session: TrainingSession,
                  signatory=session.signatory,
                  changes={"file": {"to": checked.name}, "sha256": {"to": checked.sha256}})
     return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, actor: User, attachment: SessionAttachment) -> None:
+    session = attachment.session
+    _require(actor, "training.edit", session.signatory)
+    audit_record(actor=actor, action="training_attachment.deleted", obj=attachment,
+                 signatory=session.signatory,
+                 changes={"file": {"from": attachment.original_name}})
+    name, storage = attachment.file.name, attachment.file.storage
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 # --- People and completions --------------------------------------------------------------------
