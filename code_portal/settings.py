@@ -114,6 +114,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
+    # django-environ accepts almost any string; a typo must stop start-up, not the first query.
+    if (DATABASES["default"].get("ENGINE") not in {"django.db.backends.postgresql",
+                                                   "django.db.backends.sqlite3"}
+            or not DATABASES["default"].get("NAME")):
+        raise ImproperlyConfigured(
+            "DATABASE_URL must look like postgres://USER:PASSWORD@HOST:5432/NAME.")
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
 else:
@@ -130,6 +136,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL must look like redis://HOST:6379/0.")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
