@@ -78,7 +78,9 @@ def check_upload(upload: UploadedFile, *, kinds: tuple[str, ...], max_bytes: int
             raise ValidationError(_("This file is not a text (CSV) file."))
         mime = "text/csv"
     else:
-        allowed_mime = set().union(*(KINDS[k][1] for k in kinds))
+        # The content must be of the kind the name claims: a PNG or a ZIP renamed to .pdf is
+        # refused even though PNGs and ZIP-based Office files are accepted under their own names.
+        allowed_mime = set().union(*(KINDS[k][1] for k in kinds if ext in KINDS[k][0]))
         if mime not in allowed_mime:
             raise ValidationError(_("The content of this file does not match its name “%(name)s”.")
                                   % {"name": name})
