@@ -38,5 +38,6 @@ urlpatterns = [
         "health_check.checks.Storage",
     ]), name="healthz"),
     path("", include("training.urls")),
+    path("", include("reporting.urls")),
     path("", include("signatories.urls")),
 ]
