@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +43,11 @@ class CourseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# the database's check constraints, as input validation (a 400 on the field, never a 500)
+COURSE_LIMITS = {"duration_hours": {"min_value": Decimal("0.1")},
+                 "validity_months": {"min_value": 1}}
+
+
 class CourseWriteSerializer(serializers.ModelSerializer):
     """Create: ``signatory`` = the company's own course; empty = a catalogue course (staff)."""
 
@@ -50,12 +57,14 @@ class CourseWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Course
         fields = ["signatory", *COURSE_FIELDS]
+        extra_kwargs = COURSE_LIMITS
 
 
 class CourseUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Course
         fields = COURSE_FIELDS
+        extra_kwargs = COURSE_LIMITS
 
 
 # --- Sessions ----------------------------------------------------------------------------------
