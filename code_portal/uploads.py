@@ -96,7 +96,7 @@ def _check_pdf(upload: UploadedFile) -> None:
     upload.seek(0)
     try:
         reader = PdfReader(io.BytesIO(upload.read()))
-        _ = len(reader.pages)
+        len(reader.pages)  # parses the page tree: a damaged file fails here
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ValidationError(_("This PDF cannot be opened; it may be damaged.")) from exc
     finally:
