@@ -36,6 +36,21 @@ class CourseForm(forms.ModelForm):
         widgets = {"duration_hours": forms.NumberInput(attrs={"min": "0.1", "step": "0.5"}),
                    "validity_months": forms.NumberInput(attrs={"min": "1"})}
 
+    # The database's check constraints, as messages on the field (instead of a generic
+    # "constraint violated" at the top of the form).
+    def clean_duration_hours(self):
+        hours = self.cleaned_data["duration_hours"]
+        if hours is not None and hours <= 0:
+            raise forms.ValidationError(_("Enter a duration above zero."))
+        return hours
+
+    def clean_validity_months(self):
+        months = self.cleaned_data["validity_months"]
+        if months == 0:
+            raise forms.ValidationError(_("Enter at least one month, or leave empty if the "
+                                          "course never expires."))
+        return months
+
 
 class SessionForm(forms.ModelForm):
     class Meta:
@@ -50,6 +65,14 @@ class SessionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.course if self.instance.pk else None
         self.fields["course"].queryset = available_courses(signatory, current)
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            # the same rule as the service (and a database constraint), shown on the field
+            self.add_error("ends_on", _("The end date is before the start date."))
+        return cleaned
 
 
 class RecordForm(forms.Form):

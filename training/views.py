@@ -52,6 +52,11 @@ def _query_without_page(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+def _posted(request: HttpRequest):
+    """The POST data on a POST (even when empty, so the form is bound and shows its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _form_error(form, exc: DomainError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
@@ -148,7 +153,7 @@ def record_list(request: HttpRequest, pk: int) -> HttpResponse:
 def record_add(request: HttpRequest, pk: int) -> HttpResponse:
     signatory = _company(request, pk)
     _require(request, "training.edit", signatory)
-    form = RecordForm(request.POST or None, signatory=signatory)
+    form = RecordForm(_posted(request), signatory=signatory)
     if request.method == "POST" and form.is_valid():
         try:
             services.record_create(actor=request.user, signatory=signatory, **form.cleaned_data)
@@ -167,7 +172,7 @@ def record_delete(request: HttpRequest, pk: int, record_pk: int) -> HttpResponse
     signatory = _company(request, pk)
     record = _own(selectors.record_get_for(request.user, record_pk), signatory)
     _require(request, "training.edit", signatory)
-    form = RecordDeleteForm(request.POST or None)
+    form = RecordDeleteForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.record_delete(actor=request.user, record=record,
                                reason=form.cleaned_data["reason"])
@@ -194,7 +199,7 @@ def person_erase(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     signatory = _company(request, pk)
     person = _own(selectors.trainee_get_for(request.user, person_pk), signatory)
     _require(request, "training.erase_person", signatory)
-    form = EraseForm(request.POST or None)
+    form = EraseForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.trainee_erase(actor=request.user, trainee=person)
         messages.success(request, _("The person's personal data has been erased."))
@@ -223,7 +228,7 @@ def session_form(request: HttpRequest, pk: int, session_pk: int | None = None) -
                if session_pk is not None else None)
     _require(request, "training.edit", signatory)
     # the form validates a copy: the service compares the stored session with the new values
-    form = SessionForm(request.POST or None, instance=copy.copy(session) if session else None,
+    form = SessionForm(_posted(request), instance=copy.copy(session) if session else None,
                        signatory=signatory)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,7 +251,7 @@ def session_form(request: HttpRequest, pk: int, session_pk: int | None = None) -
 def session_detail(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
     signatory = _company(request, pk)
     session = _own(selectors.session_get_for(request.user, session_pk), signatory)
-    form = AttachmentForm(request.POST or None, request.FILES or None)
+    form = AttachmentForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST":
         _require(request, "training.edit", signatory)
         if form.is_valid():
@@ -326,7 +331,7 @@ def course_form(request: HttpRequest, pk: int, course_pk: int | None = None) -> 
     signatory = _company(request, pk)
     course = _own_course(request, signatory, course_pk) if course_pk is not None else None
     _require(request, "training.edit", signatory)
-    form = CourseForm(request.POST or None, instance=copy.copy(course) if course else None)
+    form = CourseForm(_posted(request), instance=copy.copy(course) if course else None)
     if request.method == "POST" and form.is_valid():
         try:
             if course is None:
