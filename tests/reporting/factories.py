@@ -10,6 +10,7 @@ from typing import Any
 import factory
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Max
 from django.utils import timezone
 
 from reporting.models import (
@@ -57,7 +58,9 @@ class QuestionnaireFactory(factory.django.DjangoModelFactory):
         model = Questionnaire
 
     year = 2030
-    version = factory.Sequence(lambda n: n + 1)
+    # the next free version of the year (the data migration already holds 2025 v1)
+    version = factory.LazyAttribute(lambda o: (Questionnaire.objects.filter(year=o.year)
+                                               .aggregate(v=Max("version"))["v"] or 0) + 1)
     title = factory.LazyAttribute(lambda o: f"Annual report {o.year} v{o.version}")
     is_published = True
 
