@@ -109,6 +109,7 @@ def _overview(request: HttpRequest, signatory: Signatory, form: HeadcountForm | 
            .order_by("expires_on", "id")[:REFRESHERS_SHOWN])
     return render(request, "training/home.html", _context(
         request, signatory, coverage=coverage_for(signatory, as_of), year=year,
+        year_query=f"?year={year}",
         years=range(today.year, max(1998, today.year - 5) - 1, -1), refreshers=due,
         refreshers_shown=REFRESHERS_SHOWN, headcount_form=form,
         headcounts=Headcount.objects.filter(signatory=signatory).order_by("-year")[:10]))

@@ -424,3 +424,15 @@ def test_staff_edit_catalogue_courses_in_the_admin_through_the_service(client, s
         "duration_hours": "2"}).status_code == 403
     assert client.get("/admin/training/trainingrecord/").status_code == 200
     assert client.get("/admin/training/trainingrecord/add/").status_code == 403
+
+
+def test_pages_link_to_the_exports_and_the_import(web_as, reporter, viewer, staff_reviewer,
+                                                  company_a):
+    root = base(company_a)
+    html = web_as(reporter).get(root, {"year": today().year - 1}).content.decode()
+    assert f"{root}export/coverage.csv?year={today().year - 1}" in html
+    assert f'href="{root}import/"' in html
+    assert f'href="{root}import/"' not in web_as(viewer).get(root).content.decode()
+    assert f"{root}export/records.xlsx" in web_as(viewer).get(f"{root}records/").content.decode()
+    html = web_as(staff_reviewer).get("/staff/training/", {"country": "SE"}).content.decode()
+    assert "/staff/training/export/coverage.csv?country=SE" in html
