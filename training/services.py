@@ -341,6 +341,13 @@ def import_create(*, actor: User, signatory: Signatory, upload: UploadedFile,
         checked = check_upload(upload, kinds=("csv", "xlsx"), max_bytes=IMPORT_MAX_BYTES)
     except ValidationError as exc:
         raise DomainError(exc.messages[0], field="file") from exc
+    from training.importers import ImportFileError, check_import_file
+
+    try:
+        # encoding, columns and row count now, so a wrong file is answered at once
+        check_import_file(upload, filename=checked.name)
+    except ImportFileError as exc:
+        raise DomainError(exc.message, field="file") from exc
     job = ImportJob(signatory=signatory, uploaded_by=actor, original_name=checked.name,
                     import_valid_rows=import_valid_rows)
     job.file.save(checked.name, upload, save=False)
