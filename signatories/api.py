@@ -48,8 +48,6 @@ class TokenView(GenericAPIView):
 
 
 def _transition_action(name: str):
-    @extend_schema(request=TransitionSerializer, responses={200: SignatorySerializer},
-                   summary=f"{name.replace('_', ' ').capitalize()} the signatory")
     def handler(self, request, pk=None):
         signatory = self.get_object()
         data = TransitionSerializer(data=request.data)
@@ -68,7 +66,12 @@ def _transition_action(name: str):
         return Response(SignatorySerializer(signatory).data)
 
     handler.__name__ = name
-    return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler)
+    # extend_schema must wrap the action, not the other way round: @action replaces the
+    # function's ``kwargs``, where drf-spectacular keeps the override (the schema then showed
+    # the whole Signatory as the request body).
+    return extend_schema(request=TransitionSerializer, responses={200: SignatorySerializer},
+                         summary=f"{name.replace('_', ' ').capitalize()} the signatory")(
+        action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler))
 
 
 class SignatoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
