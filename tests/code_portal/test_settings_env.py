@@ -31,6 +31,8 @@ print(json.dumps({
     "result_backend": app.conf.result_backend,
     "cache": settings.CACHES["default"]["BACKEND"],
     "eager": app.conf.task_always_eager,
+    "acks_late": app.conf.task_acks_late,
+    "time_limit": app.conf.task_time_limit,
     "debug": settings.DEBUG,
     "production": settings.PRODUCTION,
     "email_backend": settings.EMAIL_BACKEND,
@@ -84,6 +86,10 @@ def test_database_url_and_redis_url_select_postgresql_and_redis(tmp_path):
     assert values["broker"] == "redis://cache.internal:6379/2"
     assert values["result_backend"] == "redis://cache.internal:6379/2"
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Late acks on Redis: an unacknowledged task comes back after the visibility timeout, which
+    # must outlast the longest run, or a task still running would be started a second time.
+    assert values["acks_late"] is True
+    assert int(values["broker_options"]["visibility_timeout"]) > values["time_limit"]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
