@@ -18,6 +18,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -105,9 +106,9 @@ def staff_coverage_export(signatories: QuerySet[Signatory], *, as_of: date) -> E
 
     def generate() -> Iterator[list]:
         for number, legal_name, country, kind, status, employees, trained, cf, cf_trained in rows:
-            yield [number, legal_name, countries.name(country) or country, types.get(kind, kind),
-                   statuses.get(status, status), employees, trained, share(trained, employees),
-                   cf, cf_trained, share(cf_trained, cf)]
+            yield [number, legal_name, str(countries.name(country) or country),
+                   str(types.get(kind, kind)), str(statuses.get(status, status)), employees,
+                   trained, share(trained, employees), cf, cf_trained, share(cf_trained, cf)]
 
     return Export(
         filename=f"training-coverage-signatories-{as_of}",
@@ -175,6 +176,8 @@ def xlsx_file(export: Export):
     for row in export.rows:
         cells = []
         for value in row:
+            if isinstance(value, Promise):  # a lazy translation
+                value = str(value)
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"  # text, never a formula

@@ -22,6 +22,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -242,7 +243,7 @@ class ExportViewSet(viewsets.GenericViewSet):
         signatories = selectors.coverage_list_for(request.user, as_of)
         filterset = CoverageFilter(request.query_params, queryset=signatories, request=request)
         if not filterset.is_valid():
-            return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(filterset.errors)
         return exports.export_response(
             exports.staff_coverage_export(filterset.qs, as_of=as_of), self._fmt())
 
