@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from code_portal.celery import app
 from code_portal.models import AuditEvent
-from training import importers, services
+from training import services
+from training.importers import running, validation
 from training.models import ImportJob, ImportStatus, Trainee, TrainingRecord
 from training.tasks import run_import
 
@@ -133,7 +134,7 @@ def test_completion_recorded_meanwhile_is_skipped_not_duplicated(reporter, compa
                                completed_on=DAY, staff_reference="E1")
         return result
 
-    monkeypatch.setattr(importers, "mark_already_recorded", check_then_someone_records_e1)
+    monkeypatch.setattr(validation, "mark_already_recorded", check_then_someone_records_e1)
 
     job = run_upload(reporter, company_a, csv_bytes(
         [["E1", "Ann", "Sales", "yes", "Code e-learning", DAY],
@@ -174,8 +175,8 @@ def test_running_a_job_again_after_its_worker_died_creates_nothing_new(
 def test_job_interrupted_half_way_is_finished_by_the_next_run(reporter, company_a, course,
                                                               run_upload, monkeypatch,
                                                               django_capture_on_commit_callbacks):
-    monkeypatch.setattr(importers, "BATCH_SIZE", 4)
-    real_write = importers._write_batch
+    monkeypatch.setattr(running, "BATCH_SIZE", 4)
+    real_write = running._write_batch
     calls = []
 
     def dies_on_the_second_batch(job, rows, processed):
@@ -184,7 +185,7 @@ def test_job_interrupted_half_way_is_finished_by_the_next_run(reporter, company_
             raise SystemExit("worker killed")  # not an Exception: the task cannot clean up
         real_write(job, rows, processed)
 
-    monkeypatch.setattr(importers, "_write_batch", dies_on_the_second_batch)
+    monkeypatch.setattr(running, "_write_batch", dies_on_the_second_batch)
     with pytest.raises(SystemExit):
         run_upload(reporter, company_a, csv_bytes(completion_rows(10, course="Code e-learning",
                                                                   completed_on=DAY)))
@@ -201,15 +202,15 @@ def test_job_interrupted_half_way_is_finished_by_the_next_run(reporter, company_
 
 def test_progress_is_saved_after_every_batch(reporter, company_a, course, run_upload,
                                              monkeypatch):
-    monkeypatch.setattr(importers, "BATCH_SIZE", 3)
+    monkeypatch.setattr(running, "BATCH_SIZE", 3)
     seen = []
-    real_write = importers._write_batch
+    real_write = running._write_batch
 
     def spy(job, rows, processed):
         real_write(job, rows, processed)
         seen.append(ImportJob.objects.values_list("processed_rows", "total_rows").get(pk=job.pk))
 
-    monkeypatch.setattr(importers, "_write_batch", spy)
+    monkeypatch.setattr(running, "_write_batch", spy)
     rows = completion_rows(8, course="Code e-learning", completed_on=DAY)
     rows.insert(2, ["", "", "", "", "", "x"])  # one bad row, counted as processed at once
 
@@ -221,7 +222,7 @@ def test_progress_is_saved_after_every_batch(reporter, company_a, course, run_up
 
 def test_task_reports_progress_in_its_celery_state(reporter, company_a, course, monkeypatch,
                                                    django_capture_on_commit_callbacks):
-    monkeypatch.setattr(importers, "BATCH_SIZE", 2)
+    monkeypatch.setattr(running, "BATCH_SIZE", 2)
     job = ImportJob.objects.create(
         signatory=company_a, uploaded_by=reporter, original_name="c.csv",
         file=upload(csv_bytes(completion_rows(5, course="Code e-learning", completed_on=DAY)),
@@ -243,7 +244,7 @@ def test_task_reports_progress_in_its_celery_state(reporter, company_a, course, 
 
 def test_people_without_reference_are_not_duplicated_across_batches(reporter, company_a, course,
                                                                     run_upload, monkeypatch):
-    monkeypatch.setattr(importers, "BATCH_SIZE", 2)
+    monkeypatch.setattr(running, "BATCH_SIZE", 2)
     CourseFactory(title="Refresher")
     rows = [["", "Kim Lee", "Sales", "no", "Code e-learning", DAY - timedelta(days=d)]
             for d in range(4)]
@@ -299,7 +300,7 @@ def test_crash_marks_the_job_failed_and_tells_the_uploader(reporter, company_a, 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importers, "_write_batch", broken)
+    monkeypatch.setattr(running, "_write_batch", broken)
     job = services.import_create(actor=reporter, signatory=company_a, upload=upload(csv_bytes(
         completion_rows(2, course="Code e-learning", completed_on=DAY))))
 
