@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SignatoryStatusEnum": "signatories.models.SignatoryStatus",
         "MembershipRoleEnum": "signatories.models.MembershipRole",
+        "ReportStatusEnum": "reporting.models.ReportStatus",
+        "ReportScoreEnum": "reporting.models.Score",
     },
 }
 
