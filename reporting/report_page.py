@@ -152,6 +152,7 @@ class ReportPage:
     questions: list[Question]
     saved: dict[int, Any]  # question id -> saved value
     sections: list[SectionBlock]
+    previous_year: int | None = None  # the year of the report compared with, if any
 
     def rows(self) -> list[QuestionRow]:
         return [row for block in self.sections for row in block.rows]
@@ -194,9 +195,11 @@ def build_report_page(report: Report, *, typed: dict[str, Any] | None = None,
 
     previous_values: dict[str, str] = {}
     previous_files: dict[str, list[Evidence]] = {}
+    previous_year = None
     if with_previous:
         last = previous_report(report)
         if last is not None:
+            previous_year = last.year
             for answer in Answer.objects.filter(report=last).select_related("question"):
                 previous_values[answer.question.code] = display_value(answer.question,
                                                                       answer.value)
@@ -231,7 +234,7 @@ def build_report_page(report: Report, *, typed: dict[str, Any] | None = None,
             row.theirs = display_value(question, theirs[question.pk]) or _("(no answer)")
         block.rows.append(row)
     return ReportPage(report=report, questions=questions, saved=saved,
-                      sections=list(blocks.values()))
+                      sections=list(blocks.values()), previous_year=previous_year)
 
 
 def _status_label(value: str) -> str:

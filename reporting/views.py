@@ -395,7 +395,7 @@ def _render_review(request: HttpRequest, report: Report, *, review_form=None, as
         "can_review": report.status in (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW),
         "can_decide": user.has_perm("reporting.decide_report", signatory),
         "history": report_history(report, for_staff=True),
-        "previous_year": page.report.year - 1,
+        "previous_year": page.previous_year,
     }, status=status)
 
 
