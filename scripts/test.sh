@@ -23,25 +23,6 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     fi
 fi
 
-WORKERS="${PYTEST_WORKERS:-auto}"
-
-if [ "$#" = 0 ]; then
-    # The whole suite (the README command, CI). The tests that run a real Celery worker go
-    # first, alone: every other test clears the cache, and on Redis that is a FLUSHDB of the
-    # database the broker shares, which would drop a message from under a worker test running
-    # in parallel. Then everything else, in parallel.
-    worker_status=0
-    python -m pytest -m celery_worker || worker_status=$?
-    if [ "$worker_status" = 5 ]; then worker_status=0; fi  # none collected is no failure
-    if [ "$worker_status" != 0 ]; then
-        echo "==> the worker tests failed (exit $worker_status); running the others anyway" >&2
-    fi
-    rest_status=0
-    python -m pytest -n "$WORKERS" -m "not celery_worker" || rest_status=$?
-    if [ "$rest_status" != 0 ]; then exit "$rest_status"; fi
-    exit "$worker_status"
-fi
-
 args=("$@")
 parallel=1
 for arg in "$@"; do
@@ -50,6 +31,6 @@ for arg in "$@"; do
     esac
 done
 if [ "$parallel" = 1 ]; then
-    args=(-n "$WORKERS" "${args[@]}")
+    args=(-n "${PYTEST_WORKERS:-auto}" "${args[@]}")
 fi
 exec python -m pytest "${args[@]}"

@@ -5,7 +5,10 @@ company A (Sweden) with its admin, reporter and viewer; an outsider who is admin
 (Kenya) who must not see A or B.
 """
 
+import os
+
 import pytest
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
 from code_portal.models import StaffRole
@@ -27,6 +30,38 @@ def _fast_settings(settings, tmp_path):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
+
+
+class ProcessScopedRedisCache(RedisCache):
+    """A Redis cache whose clear() deletes this test process's keys only.
+
+    Parallel test processes (pytest-xdist) share one Redis database, and Django's clear() is a
+    FLUSHDB: it would wipe the other processes' keys mid-test (throttle counters, rate limits)
+    and the queues of the Celery broker the worker tests use.
+    """
+
+    def clear(self):
+        client = self._cache.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_cache_per_test_process():
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    default = settings.CACHES["default"]
+    if default["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        yield
+        return
+    process = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    scoped = {**default, "BACKEND": f"{__name__}.ProcessScopedRedisCache",
+              "KEY_PREFIX": f"test-{process}"}
+    with override_settings(CACHES={**settings.CACHES, "default": scoped}):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ appends to; each test also records, through Celery's signals, that the task was 
 the broker and executed in the worker's thread, not eagerly in the test's.
 
 Each test gets a queue of its own, so parallel test processes (pytest-xdist, each with its own
-test database) and stale messages from an interrupted run never reach this worker.
+test database) and stale messages from an interrupted run never reach this worker; and the test
+cache clears only its own keys (tests/conftest.py), never the Redis database the broker uses.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ from django.db import connections, transaction
 from code_portal.celery import app
 from signatories import services
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.celery_worker,
+    # serialized_rollback: the flush after each test must not leave the next transactional test
+    # in this process without the rows data migrations install (or with clashing content types).
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 NEW_APPLICATION = "signatories.tasks.notify_staff_new_application"
 
