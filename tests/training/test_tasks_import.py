@@ -195,9 +195,36 @@ def test_job_interrupted_half_way_is_finished_by_the_next_run(reporter, company_
 
     _rerun(job, django_capture_on_commit_callbacks, as_if_interrupted=False)
 
+    assert calls == [4, 4, 4, 2]  # the second run writes only the 6 rows the first did not
     assert (job.status, job.created_records, job.processed_rows) == (ImportStatus.DONE, 10, 10)
     assert TrainingRecord.objects.count() == 10 and Trainee.objects.count() == 10
     assert TrainingRecord.history.model.objects.count() == 10
+
+
+def test_half_done_job_is_finished_even_if_a_row_was_recorded_by_hand_meanwhile(
+        reporter, company_a, course, run_upload, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(running, "BATCH_SIZE", 2)
+    real_write = running._write_batch
+
+    def dies_after_the_first_batch(job, rows, processed):
+        if ImportJob.objects.get(pk=job.pk).processed_rows:
+            raise SystemExit("worker killed")
+        real_write(job, rows, processed)
+
+    monkeypatch.setattr(running, "_write_batch", dies_after_the_first_batch)
+    with pytest.raises(SystemExit):
+        run_upload(reporter, company_a, csv_bytes(completion_rows(4, course="Code e-learning",
+                                                                  completed_on=DAY)))
+    monkeypatch.setattr(running, "_write_batch", real_write)
+    services.record_create(actor=reporter, signatory=company_a, course=course, completed_on=DAY,
+                           staff_reference="E000003")
+    job = ImportJob.objects.get()
+
+    _rerun(job, django_capture_on_commit_callbacks, as_if_interrupted=False)
+
+    assert (job.status, job.created_records) == (ImportStatus.DONE, 3)
+    assert job.errors == [{"line": 5, "errors": ["This completion is already recorded."]}]
+    assert TrainingRecord.objects.count() == 4
 
 
 def test_progress_is_saved_after_every_batch(reporter, company_a, course, run_upload,

@@ -33,8 +33,9 @@ def import_execute(*, job_id: int, on_progress: ProgressCallback | None = None) 
 
     Claim first: only a pending job, or a running one whose worker died (the task is delivered
     again after ``reject_on_worker_lost``), is taken; a finished job exits quietly. Running twice
-    writes nothing twice: people are looked up before they are created and completions are
-    inserted with ``ignore_conflicts`` on the unique completion constraint.
+    writes nothing twice: the completions an earlier run of the job wrote are left out, people
+    are looked up before they are created, and completions are inserted with
+    ``ignore_conflicts`` on the unique completion constraint.
     """
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING],
@@ -52,7 +53,9 @@ def import_execute(*, job_id: int, on_progress: ProgressCallback | None = None) 
         except ImportFileError as exc:
             return _finish(job, ImportStatus.INVALID, errors=[{"line": None,
                                                                "errors": [exc.message]}])
-        if result.errors and not job.import_valid_rows:
+        # (a job that already wrote rows in an earlier run finishes what it started, even if
+        # someone recorded one of its completions by hand in between)
+        if result.errors and not job.import_valid_rows and not result.already_imported:
             return _finish(job, ImportStatus.INVALID, errors=result.errors,
                            total_rows=result.total_rows)
         processed = result.total_rows - len(result.rows)
@@ -67,7 +70,8 @@ def import_execute(*, job_id: int, on_progress: ProgressCallback | None = None) 
             if on_progress:
                 on_progress(processed, result.total_rows)
         return _finish(job, ImportStatus.DONE, errors=result.errors,
-                       total_rows=result.total_rows, valid_rows=len(result.rows))
+                       total_rows=result.total_rows,
+                       valid_rows=len(result.rows) + result.already_imported)
 
 
 @transaction.atomic

@@ -77,9 +77,10 @@ class ImportRow:
 
 @dataclass
 class ParseResult:
-    rows: list[ImportRow]
+    rows: list[ImportRow]  # valid rows still to write
     errors: list[dict] = field(default_factory=list)
     total_rows: int = 0
+    already_imported: int = 0  # valid rows that an earlier run of the same job wrote
 
 
 def _fold(text: str) -> str:
@@ -273,8 +274,11 @@ def existing_trainees(signatory_id: int, identities: Iterable[tuple[str, str]],
 
 def mark_already_recorded(result: ParseResult, *, signatory: Signatory,
                           job: ImportJob | None = None) -> ParseResult:
-    """Move rows whose completion is already on record to the errors. Records written by this
-    same job (an earlier, interrupted run) do not count: the re-run must be able to finish."""
+    """Move rows whose completion is already on record to the errors.
+
+    Completions that this same job wrote in an earlier run (one whose worker died half way) are
+    not errors: they are left out of the rows still to write and counted in
+    ``already_imported``, so that the re-run finishes the job without redoing its work."""
     if not result.rows:
         return result
     trainees = existing_trainees(signatory.pk, {row.identity for row in result.rows})
@@ -282,23 +286,26 @@ def mark_already_recorded(result: ParseResult, *, signatory: Signatory,
         return result
     first = min(row.completed_on for row in result.rows)
     last = max(row.completed_on for row in result.rows)
-    on_record: set[tuple] = set()
+    on_record: dict[tuple, int | None] = {}
     for chunk in chunks([t.pk for t in trainees.values()]):
-        existing = TrainingRecord.objects.filter(trainee_id__in=chunk, completed_on__gte=first,
-                                                 completed_on__lte=last)
-        if job is not None:
-            existing = existing.exclude(import_job=job)
-        on_record.update(existing.values_list("trainee_id", "course_id", "completed_on"))
-    kept, errors = [], list(result.errors)
+        for trainee_id, course_id, day, job_id in TrainingRecord.objects.filter(
+                trainee_id__in=chunk, completed_on__gte=first, completed_on__lte=last,
+        ).values_list("trainee_id", "course_id", "completed_on", "import_job_id"):
+            on_record[(trainee_id, course_id, day)] = job_id
+    kept, errors, ours = [], list(result.errors), 0
     for row in result.rows:
         trainee = trainees.get(row.identity)
-        if trainee and (trainee.pk, row.course.pk, row.completed_on) in on_record:
+        key = (trainee.pk, row.course.pk, row.completed_on) if trainee else None
+        if key not in on_record:
+            kept.append(row)
+        elif job is not None and on_record[key] == job.pk:
+            ours += 1
+        else:
             errors.append({"line": row.line,
                            "errors": [_("This completion is already recorded.")]})
-        else:
-            kept.append(row)
     errors.sort(key=lambda e: e["line"])
-    return ParseResult(rows=kept, errors=errors, total_rows=result.total_rows)
+    return ParseResult(rows=kept, errors=errors, total_rows=result.total_rows,
+                       already_imported=result.already_imported + ours)
 
 
 def parse_upload(data: bytes, *, filename: str, signatory: Signatory,
