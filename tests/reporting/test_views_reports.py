@@ -259,6 +259,20 @@ def test_autosave_saves_answers_and_returns_the_new_version_and_newly_shown_ques
                      r'number.', html)
 
 
+def test_autosave_after_someone_elses_save_reports_the_conflict_and_saves_nothing(
+        web_as, reporter, company_admin, report):
+    stale = {**form_data(report, activities="Reporter's text"),
+             "loaded_at": (timezone.now() - timedelta(minutes=5)).isoformat()}
+    services.report_save_answers(actor=company_admin, report=report,
+                                 values={"activities": "Admin's text"},
+                                 expected_version=report.version)
+    html = web_as(reporter).post(reverse("report-autosave", args=[report.pk]), stale,
+                                 HTTP_HX_REQUEST="true").content.decode()
+    assert "Someone else has saved this report meanwhile." in html
+    assert "report-sync" not in html  # the page keeps its old version: "Save draft" compares
+    assert answers_of(report) == {"activities": "Admin's text"}
+
+
 # --- Evidence ----------------------------------------------------------------------------------
 
 def test_reporter_attaches_evidence_and_sees_it_listed_with_size_and_uploader(
