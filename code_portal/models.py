@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import rules
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -23,6 +24,12 @@ class StaffRole(models.TextChoices):
     REVIEWER = "reviewer", _("Staff reviewer")
     ADMIN = "admin", _("Staff admin")
     LOCAL_REP = "local_rep", _("Local representative")
+
+
+# Apps whose Django admin pages Code staff use (the admin classes still restrict edits where
+# the data has a workflow or is append-only).
+STAFF_ADMIN_APPS = {"code_portal", "signatories", "training", "reporting", "django_celery_beat",
+                    "django_fsm_log"}
 
 
 class UserManager(BaseUserManager):
@@ -89,6 +96,33 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        # Our own verbs (django-rules) are always decided by their rule, superuser or not: a
+        # superuser must not, say, sign The Code for a company it does not belong to.
+        if rules.perm_exists(perm):
+            return self.is_active and rules.has_perm(perm, self, obj)
+        if obj is None and self._staff_model_perm(perm):
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.staff_role in (StaffRole.ADMIN, StaffRole.REVIEWER) \
+                and app_label in STAFF_ADMIN_APPS:
+            return True
+        return super().has_module_perms(app_label)
+
+    def _staff_model_perm(self, perm: str) -> bool:
+        """Django admin rights that come with a Code staff role (no per-user grants needed):
+        staff admins manage the portal's data, reviewers may look at it."""
+        if not self.is_active or "." not in perm:
+            return False
+        app_label, codename = perm.split(".", 1)
+        if app_label not in STAFF_ADMIN_APPS:
+            return False
+        if self.staff_role == StaffRole.ADMIN:
+            return True
+        return self.staff_role == StaffRole.REVIEWER and codename.startswith("view_")
 
     @property
     def is_code_staff(self) -> bool:
