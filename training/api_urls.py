@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from rest_framework.routers import SimpleRouter
 
-from training import api
+from training import api, import_api
 
 router = SimpleRouter()
 router.register("training/courses", api.CourseViewSet, basename="training-course")
@@ -16,9 +14,7 @@ router.register("training/people", api.PersonViewSet, basename="training-person"
 router.register("training/headcounts", api.HeadcountViewSet, basename="training-headcount")
 router.register("training/coverage", api.CoverageViewSet, basename="training-coverage")
 
-if importlib.util.find_spec("training.import_api") is not None:
-    from training import import_api
-
-    import_api.register(router)
+# imports (upload, status, row errors) and exports
+import_api.register(router)
 
 urlpatterns = router.urls

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from django.urls import include, path
 
 from training import views
@@ -36,7 +34,6 @@ urlpatterns = [
     path("company/<int:pk>/training/", include(company)),
     path("staff/training/", views.staff_coverage, name="staff-training"),
     path("staff/training/<int:pk>/", views.staff_training_detail, name="staff-training-detail"),
+    # bulk import (upload, progress, row errors, template) and CSV/XLSX exports
+    path("", include("training.import_urls")),
 ]
-
-if importlib.util.find_spec("training.import_urls") is not None:
-    urlpatterns.append(path("", include("training.import_urls")))
