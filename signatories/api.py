@@ -112,6 +112,7 @@ class SignatoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         serializer = ApplicationSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
+        values.pop("no_residential_care")
         user = request.user if request.user.is_authenticated else None
         signatory = services.signatory_apply(
             data=values, applicant=user,

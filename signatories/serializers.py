@@ -64,6 +64,10 @@ class SignatoryUpdateSerializer(serializers.ModelSerializer):
 
 class ApplicationSerializer(serializers.ModelSerializer):
     country = CountryField()
+    no_residential_care = serializers.BooleanField(
+        write_only=True,
+        help_text=_("Confirms that the company's products do not include visits to orphanages "
+                    "or residential care institutions for children (required: true)."))
     applicant_email = serializers.EmailField(required=False)
     applicant_name = serializers.CharField(required=False, max_length=200)
     password = serializers.CharField(required=False, write_only=True, trim_whitespace=False,
@@ -71,7 +75,15 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Signatory
-        fields = [*PROFILE_FIELDS, "applicant_email", "applicant_name", "password"]
+        fields = [*PROFILE_FIELDS, "no_residential_care", "applicant_email", "applicant_name",
+                  "password"]
+
+    def validate_no_residential_care(self, value):
+        if value is not True:
+            raise serializers.ValidationError(
+                _("Companies whose trips include orphanages or residential care for children "
+                  "cannot sign The Code."))
+        return value
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

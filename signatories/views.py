@@ -117,6 +117,10 @@ def company_sign(request: HttpRequest, pk: int) -> HttpResponse:
     signatory = selectors.signatory_get_for(request.user, pk)
     if not request.user.has_perm("signatories.sign", signatory):
         raise PermissionDenied
+    if signatory.status != SignatoryStatus.APPROVED:
+        messages.info(request, _("There is nothing to sign: the company is “%(status)s”.")
+                      % {"status": signatory.get_status_display()})
+        return redirect("company-dashboard", pk=signatory.pk)
     code_version = CodeVersion.objects.filter(is_current=True).first()
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -59,6 +59,7 @@ APPLICATION = {
     "contact_name": "Anna Berg",
     "contact_email": "anna@alpine-travel.example",
     "contact_phone": "+43 1 234 567",
+    "no_residential_care": True,
 }
 APPLICANT = {"applicant_email": "Anna@Alpine-Travel.example", "applicant_name": "Anna Berg",
              "password": "a-long-enough-passphrase"}
@@ -807,3 +808,14 @@ def test_user_created_by_factory_can_use_the_api_with_a_token(company_a):
     assert client.patch(detail_url(company_a), {"legal_name": "X"},
                         format="json").status_code == 403
     assert AuditEvent.objects.filter(signatory=company_a).count() == 0
+
+
+def test_apply_requires_the_no_residential_care_confirmation():
+    for value in (False, None):
+        payload = {**APPLICATION, **APPLICANT, "no_residential_care": value}
+        if value is None:
+            payload.pop("no_residential_care")
+        response = APIClient().post(APPLY_URL, payload, format="json")
+        assert response.status_code == 400
+        assert "no_residential_care" in response.json()
+    assert not Signatory.objects.filter(legal_name=APPLICATION["legal_name"]).exists()
