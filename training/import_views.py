@@ -37,12 +37,16 @@ FINISHED = (ImportStatus.DONE, ImportStatus.INVALID, ImportStatus.FAILED)
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (CSV or XLSX)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
-        help_text=gettext_lazy("Up to %(mb)s MB and %(rows)s rows.")
-        % {"mb": IMPORT_MAX_BYTES // (1024 * 1024), "rows": f"{MAX_ROWS:,}"})
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}))
     import_valid_rows = forms.BooleanField(
         required=False, label=gettext_lazy("Import the valid rows even if some rows have errors"),
         help_text=gettext_lazy("Without this, nothing is imported from a file with errors."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # formatted here, in the language of the request (a lazy string % values is not lazy)
+        self.fields["file"].help_text = _("Up to %(mb)s MB and %(rows)s rows.") % {
+            "mb": IMPORT_MAX_BYTES // (1024 * 1024), "rows": f"{MAX_ROWS:,}"}
 
 
 def _company(request: HttpRequest, pk: int) -> Signatory:

@@ -9,8 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from code_portal.notifications import send_templated_email
 from training import importers
@@ -47,7 +46,8 @@ def run_import(self, job_id: int) -> dict:
         raise
     except SoftTimeLimitExceeded:
         logger.warning("training import %s hit its time limit", job_id)
-        importers.import_fail(job_id=job_id, message=_(
+        # lazy: worded in the uploader's language by import_fail
+        importers.import_fail(job_id=job_id, message=gettext_lazy(
             "The import took too long and was stopped. Split the file into smaller files and "
             "upload them one by one: completions already imported will not be recorded twice."))
         return {"job": job_id, "status": ImportStatus.FAILED}

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun
 from django.core import mail
 from django.db import OperationalError, connection, connections
@@ -338,6 +339,49 @@ def test_crash_marks_the_job_failed_and_tells_the_uploader(reporter, company_a, 
     assert job.status == ImportStatus.FAILED
     assert "unexpected error" in job.errors[0]["errors"][0] and job.errors[0]["line"] is None
     assert mail.outbox[0].subject == "Training import failed: completions.csv"
+
+
+def test_import_that_runs_out_of_time_is_marked_failed_with_advice(
+        reporter, company_a, course, monkeypatch, django_capture_on_commit_callbacks):
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded
+
+    monkeypatch.setattr(running, "_write_batch", too_slow)
+    job = services.import_create(actor=reporter, signatory=company_a, upload=upload(csv_bytes(
+        completion_rows(2, course="Code e-learning", completed_on=DAY))))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = run_import.delay(job.pk).get()
+
+    job.refresh_from_db()
+    assert outcome["status"] == job.status == ImportStatus.FAILED
+    assert "took too long" in job.errors[0]["errors"][0]
+
+
+def test_database_hiccup_is_retried_and_the_import_completes(reporter, company_a, course,
+                                                             monkeypatch,
+                                                             django_capture_on_commit_callbacks):
+    real_write = running._write_batch
+    failures = [OperationalError("server closed the connection unexpectedly")]
+
+    def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(running, "_write_batch", flaky)
+    # an eager task that propagates errors would hand the Retry to the caller instead of
+    # running the retry, as a worker does
+    monkeypatch.setattr(app.conf, "task_eager_propagates", False)
+    job = services.import_create(actor=reporter, signatory=company_a, upload=upload(csv_bytes(
+        completion_rows(3, course="Code e-learning", completed_on=DAY))))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import.delay(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.created_records) == (ImportStatus.DONE, 3)
+    assert len(mail.outbox) == 1
 
 
 def test_ten_thousand_rows_go_through_the_task_in_bounded_queries(reporter, company_a, course,

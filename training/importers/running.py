@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from code_portal.audit import audit_record
@@ -26,6 +27,7 @@ from training.services import expiry_for
 BATCH_SIZE = 1000
 
 ProgressCallback = Callable[[int, int], None]
+StrOrPromise = str | Promise
 
 
 def import_execute(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob | None:
@@ -171,7 +173,7 @@ def _finish(job: ImportJob, status: str, *, errors: list[dict], total_rows: int 
     return job
 
 
-def import_fail(*, job_id: int, message: str | None = None) -> ImportJob | None:
+def import_fail(*, job_id: int, message: StrOrPromise | None = None) -> ImportJob | None:
     """Mark a job that crashed as failed (once) and tell the uploader."""
     job = (ImportJob.objects.select_related("signatory", "uploaded_by")
            .filter(pk=job_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]).first())
@@ -182,7 +184,7 @@ def import_fail(*, job_id: int, message: str | None = None) -> ImportJob | None:
             status=ImportStatus.RUNNING)
     language = (job.uploaded_by.language if job.uploaded_by else "") or settings.LANGUAGE_CODE
     with translation.override(language):
-        text = message or _("The import stopped because of an unexpected error. Please try "
+        text = str(message) if message else _("The import stopped because of an unexpected error. Please try "
                             "again later: completions already imported will not be recorded "
                             "twice.")
         return _finish(job, ImportStatus.FAILED, errors=[{"line": None, "errors": [text]}],
