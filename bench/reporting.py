@@ -243,6 +243,7 @@ def scenarios(report: Report, reviewer: User) -> list[tuple[str, str, str]]:
         ("API queue", "staff", "/api/v1/reports/queue/"),
         ("API queue, filtered", "staff",
          f"/api/v1/reports/queue/?country=TH&type=hotel&reviewer={reviewer.pk}"),
+        ("API list, all statuses", "staff", "/api/v1/reports/"),
         ("API list, all statuses, page 1000", "staff", "/api/v1/reports/?page=1000"),
         ("API list, approved 2024 in SE", "staff",
          "/api/v1/reports/?status=approved&year=2024&country=SE"),
