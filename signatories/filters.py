@@ -9,11 +9,14 @@ from signatories.models import Signatory, SignatoryStatus, SignatoryType
 
 
 class SignatoryFilter(django_filters.FilterSet):
+    # distinct=False: these are columns of the signatory itself, so no row can repeat, and the
+    # default DISTINCT over every column made PostgreSQL sort the whole filtered set.
     status = django_filters.MultipleChoiceFilter(choices=SignatoryStatus.choices,
-                                                 label=_("Status"))
-    type = django_filters.MultipleChoiceFilter(choices=SignatoryType.choices, label=_("Type"))
+                                                 label=_("Status"), distinct=False)
+    type = django_filters.MultipleChoiceFilter(choices=SignatoryType.choices, label=_("Type"),
+                                               distinct=False)
     country = django_filters.MultipleChoiceFilter(choices=lambda: list(countries),
-                                                  label=_("Country"))
+                                                  label=_("Country"), distinct=False)
     search = django_filters.CharFilter(method="filter_search", label=_("Search by name"))
     possible_duplicate = django_filters.BooleanFilter(label=_("Possible duplicate"))
 
