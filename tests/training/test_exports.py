@@ -17,6 +17,8 @@ from openpyxl import load_workbook
 from code_portal.models import AuditEvent
 from signatories.models import SignatoryStatus, SignatoryType
 from tests.factories import SignatoryFactory
+from training.coverage import as_of_for_year
+from training.selectors import coverage_list_for
 from training.services import trainee_erase
 
 from .factories import CourseFactory, HeadcountFactory, RecordFactory, TraineeFactory
@@ -204,6 +206,33 @@ def test_staff_export_gives_coverage_per_signatory_filtered_by_country_and_type(
     assert swedish_operators[1:] == [[
         swedish_operators[1][0], "Alpha Tours", "Sweden", "Tour operator", "Active", "8", "2",
         "25.0", "0", "0", ""]]
+
+
+@pytest.mark.parametrize("years_back", [0, 1])
+def test_staff_export_figures_are_those_of_the_coverage_page(web_as, staff_reviewer, years_back):
+    """The export counts with one GROUP BY, the page with annotate_coverage: same numbers."""
+    year = TODAY.year - years_back
+    lasting, short = CourseFactory(validity_months=None), CourseFactory(validity_months=6)
+    for n, name in enumerate(["Alpha Tours", "Beta Hotel", "Gamma Air"]):
+        signatory = SignatoryFactory(legal_name=name, active=True, status=SignatoryStatus.ACTIVE)
+        if n != 2:  # Gamma states no headcount
+            HeadcountFactory(signatory=signatory, year=year, employees=9, customer_facing_employees=3)
+        for i in range(4):
+            person = TraineeFactory(signatory=signatory, is_customer_facing=i % 2 == 0)
+            RecordFactory(trainee=person, course=short if (i + n) % 2 else lasting,
+                          completed_on=TODAY - timedelta(days=100 * i + 30 * n))
+        erased = TraineeFactory(signatory=signatory, staff_reference="", name="",
+                                erased_at=timezone.now())  # erasure keeps totals
+        RecordFactory(trainee=erased, course=lasting, completed_on=TODAY - timedelta(days=400))
+
+    rows = _csv(web_as(staff_reviewer).get(reverse(STAFF_EXPORT, args=["csv"])
+                                           + f"?year={year}"))
+
+    page = {s.legal_name: [s.cov_employees, s.cov_trained, s.cov_cf_employees, s.cov_cf_trained]
+            for s in coverage_list_for(staff_reviewer, as_of_for_year(year, TODAY))}
+    exported = {r[1]: [int(v) if v else None for v in (r[5], r[6], r[8], r[9])] for r in rows[1:]}
+    assert exported == page
+    assert any(figures[1] for figures in exported.values())
 
 
 def test_staff_export_of_a_local_representative_has_only_their_countries(web_as,
