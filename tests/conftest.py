@@ -32,6 +32,31 @@ def _fast_settings(settings, tmp_path):
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database set-up, then the fix below."""
+    _share_serialized_contents()
+    yield
+
+
+def _share_serialized_contents() -> None:
+    """Let serialized_rollback work in every context of the test thread.
+
+    Playwright's sync API keeps an event loop running in the test thread, and Django then keys
+    database connections by context: a browser test gets a connection object without the copy
+    of the migration-installed rows that serialized_rollback restores. Its flush then re-creates
+    content types, and the next serialized test fails to restore (duplicate content type).
+    Putting the copy on the backend class gives every connection object of the test database it.
+    """
+    from django.db import connections
+
+    if len(connections.settings) != 1:
+        return
+    connection = connections["default"]
+    if hasattr(connection, "_test_serialized_contents"):
+        type(connection)._test_serialized_contents = connection._test_serialized_contents
+
+
 class ProcessScopedRedisCache(RedisCache):
     """A Redis cache whose clear() deletes this test process's keys only.
 
