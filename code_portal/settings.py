@@ -230,6 +230,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "apply": env.str("THROTTLE_APPLY", default="20/hour"),
         "token": env.str("THROTTLE_TOKEN", default="20/min"),
+        # public certificate verification (page and API share it), per client address
+        "certificate_verify": env.str("THROTTLE_CERTIFICATE_VERIFY", default="30/min"),
     },
     "EXCEPTION_HANDLER": "code_portal.api_errors.exception_handler",
 }

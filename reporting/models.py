@@ -277,3 +277,130 @@ class CriterionReview(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.report} C{self.criterion} r{self.round}"
+
+
+# --- Certificates -------------------------------------------------------------------------------
+
+
+class CertificateCounter(models.Model):
+    """The last certificate number given out in a year. Its row is locked (SELECT … FOR UPDATE)
+    while a number is taken, so numbers are sequential per year with no duplicates."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class CertificateState(models.TextChoices):
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+def certificate_path(instance: Certificate, filename: str) -> str:
+    return f"certificates/{instance.signatory_id}/{instance.number}.pdf"
+
+
+class Certificate(TimeStampedModel):
+    """A certificate of membership in good standing, issued when a year's report is approved.
+
+    Private file: the PDF is served only through authorised views. Anyone may verify it by its
+    code, which shows only the public fields.
+    """
+
+    signatory = models.ForeignKey("signatories.Signatory", on_delete=models.CASCADE,
+                                  related_name="certificates")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="certificates")
+    year = models.PositiveSmallIntegerField(_("reporting year"))
+    sequence = models.PositiveIntegerField(_("sequence in the year"))
+    number = models.CharField(_("certificate number"), max_length=20, unique=True)
+    code = models.CharField(_("verification code"), max_length=20, unique=True)
+    company_name = models.CharField(_("company"), max_length=200)
+    country = models.CharField(_("country"), max_length=2)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued"))
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="replaced_by", verbose_name=_("replaces"))
+    pdf = models.FileField(upload_to=certificate_path, max_length=200, blank=True)
+    pdf_size = models.PositiveIntegerField(_("PDF size"), default=0)
+    rendered_at = models.DateTimeField(_("PDF rendered"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("revoked by"))
+    revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at", "rendered_at", "pdf", "pdf_size"])
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            # one certificate in force per signatory and year; re-issues revoke the old one first
+            models.UniqueConstraint(fields=["signatory", "year"],
+                                    condition=models.Q(revoked_at__isnull=True),
+                                    name="reporting_certificate_one_current_per_year"),
+            # one original certificate per approved report: the issue task is idempotent
+            models.UniqueConstraint(fields=["report"], condition=models.Q(replaces__isnull=True),
+                                    name="reporting_certificate_one_per_approval"),
+            models.UniqueConstraint(fields=["year", "sequence"],
+                                    name="reporting_certificate_unique_sequence"),
+            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
+                                   name="reporting_certificate_validity_order"),
+        ]
+        indexes = [
+            # company list: WHERE signatory_id = … ORDER BY year DESC, sequence DESC
+            models.Index(fields=["signatory", "-year", "-sequence"],
+                         name="reporting_cert_signatory_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def state_on(self, day) -> str:
+        if self.revoked_at is not None:
+            return CertificateState.REVOKED
+        if day > self.valid_until:
+            return CertificateState.EXPIRED
+        return CertificateState.VALID
+
+
+class RegenerationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CertificateRegeneration(TimeStampedModel):
+    """A bulk re-render of one year's certificate PDFs (numbers and codes unchanged); its row
+    carries the progress the staff page polls."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=RegenerationStatus.choices,
+                              default=RegenerationStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # resume point when the broker redelivers the task after a worker was lost
+    last_certificate_id = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.year} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == RegenerationStatus.DONE else 0
+        return int(100 * self.done / self.total)

@@ -17,3 +17,6 @@ rules.add_perm("reporting.decide_report", is_central_staff)  # request changes, 
 rules.add_perm("reporting.assign_report", is_central_staff)
 rules.add_perm("reporting.set_due_date", is_central_staff)
 rules.add_perm("reporting.view_queue", staff_for)
+# certificates: who reads them is the signatory scope (selectors); central staff revoke,
+# re-issue and regenerate.
+rules.add_perm("reporting.manage_certificates", is_central_staff)

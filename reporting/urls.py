@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reporting import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("staff/reports/<int:pk>/assign/", views.staff_report_assign, name="staff-report-assign"),
     path("staff/reports/<int:pk>/due-date/", views.staff_report_due_date,
          name="staff-report-due-date"),
+    path("", include("reporting.certificate_urls")),
 ]

@@ -202,6 +202,7 @@ def signatory_flag_overdue(*, signatory: Signatory, actor: User | None, reason: 
 @transaction.atomic
 def signatory_suspend(*, signatory: Signatory, actor: User | None, reason: str) -> Signatory:
     signatory = _transition(signatory=signatory, actor=actor, name="suspend", reason=reason)
+    _revoke_certificates(signatory, actor, reason)
     transaction.on_commit(lambda: _tasks().notify_company_of_transition.delay(signatory.pk,
                                                                               "suspend"))
     return signatory
@@ -220,6 +221,7 @@ def signatory_withdraw(*, signatory: Signatory, actor: User, reason: str) -> Sig
 @transaction.atomic
 def signatory_expel(*, signatory: Signatory, actor: User, reason: str) -> Signatory:
     signatory = _transition(signatory=signatory, actor=actor, name="expel", reason=reason)
+    _revoke_certificates(signatory, actor, reason)
     transaction.on_commit(lambda: _tasks().notify_company_of_transition.delay(signatory.pk,
                                                                               "expel"))
     return signatory
@@ -235,6 +237,14 @@ TRANSITION_SERVICES = {
     "withdraw": signatory_withdraw,
     "expel": signatory_expel,
 }
+
+
+def _revoke_certificates(signatory: Signatory, actor: User | None, reason: str) -> None:
+    # Same transaction as the status change: a suspended or expelled member holds no valid
+    # certificate. Imported lazily: reporting imports signatories.
+    from reporting.certificates import certificate_revoke_current
+
+    certificate_revoke_current(signatory=signatory, actor=actor, reason=reason)
 
 
 def _tasks():
