@@ -105,14 +105,25 @@ def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+def _can_manage(request: HttpRequest) -> bool:
+    return request.user.has_perm("reporting.manage_certificates", None)
+
+
 def _require_manager(request: HttpRequest) -> None:
-    if not request.user.has_perm("reporting.manage_certificates", None):
+    if not _can_manage(request):
+        raise Http404
+
+
+def _require_code_staff(request: HttpRequest) -> None:
+    # Local representatives read the certificates of their countries (the selector scopes them);
+    # revoking, re-issuing and regenerating are for central staff.
+    if not request.user.is_code_staff:
         raise Http404
 
 
 @login_required
 def staff_certificates(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    _require_code_staff(request)
     qs = svc.certificate_list_for(request.user).order_by("-year", "-sequence")
     year = request.GET.get("year", "")
     if year.isdigit():
@@ -121,18 +132,21 @@ def staff_certificates(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     for certificate in page.object_list:
         certificate.state = certificate.state_on(today)
-    jobs = svc.CertificateRegeneration.objects.select_related("requested_by")[:5]
+    can_manage = _can_manage(request)
+    jobs = svc.CertificateRegeneration.objects.all()[:5] if can_manage else []
     return render(request, "reporting/certificates/staff_list.html", {
-        "page": page, "year": year, "jobs": jobs,
+        "page": page, "year": year, "jobs": jobs, "can_manage": can_manage,
         "form": RegenerateForm(initial={"year": year or today.year})})
 
 
 @login_required
 def staff_certificate(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    _require_code_staff(request)
     certificate = svc.certificate_get_for(request.user, pk)
     revoke_form, reissue_form = ReasonForm(prefix="revoke"), ReasonForm(prefix="reissue")
     if request.method == "POST":
+        if not _can_manage(request):
+            raise PermissionDenied
         action = request.POST.get("action")
         form = ReasonForm(request.POST, prefix=action if action in ("revoke", "reissue") else None)
         if action not in ("revoke", "reissue"):
@@ -158,6 +172,7 @@ def staff_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     certificate.state = certificate.state_on(timezone.localdate())
     return render(request, "reporting/certificates/staff_detail.html", {
         "certificate": certificate, "revoke_form": revoke_form, "reissue_form": reissue_form,
+        "can_manage": _can_manage(request),
         "replaced_by": Certificate.objects.filter(replaces=certificate).first()})
 
 

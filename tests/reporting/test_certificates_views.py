@@ -134,6 +134,17 @@ def test_company_certificate_list_page(web_as, company_admin, certificate):
     html = response.content.decode()
     assert response.status_code == 200
     assert certificate.number in html and reverse("certificate-pdf", args=[certificate.pk]) in html
+    dashboard = web_as(company_admin).get(reverse("company-dashboard",
+                                                  args=[certificate.signatory_id]))
+    assert reverse("company-certificates", args=[certificate.signatory_id]) in \
+        dashboard.content.decode()
+
+
+def test_verification_form_is_linked_from_every_page(client, db):
+    page = client.get(reverse("certificate-verify-lookup"))
+    assert page.status_code == 200
+    assert f'href="{reverse("certificate-verify-lookup")}"' in page.content.decode()
+    assert 'name="code"' in page.content.decode()
 
 
 @pytest.mark.parametrize("persona", ["outsider", "local_rep_other_country"])
@@ -176,6 +187,15 @@ def _many_certificates(n: int) -> None:
         svc.certificate_issue(report=report)
 
 
+def _own_certificates(signatory, n: int) -> None:
+    from tests.reporting.factories import ReportFactory
+
+    start = 2040 + signatory.certificates.count()
+    for year in range(start, start + n):
+        svc.certificate_issue(report=ReportFactory(signatory=signatory, year=year,
+                                                   status="approved"))
+
+
 def _count(callable_) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = callable_()
@@ -186,6 +206,14 @@ def _count(callable_) -> int:
 def test_certificate_lists_cost_the_same_with_more_rows(web_as, api_as, staff_admin):
     _many_certificates(3)
     page = lambda: web_as(staff_admin).get(reverse("staff-certificates"))  # noqa: E731
+    # all bench certificates belong to companies in Sweden: one company's page with many rows
+    company = SignatoryFactory(active=True, status=SignatoryStatus.ACTIVE)
+    mine = lambda: web_as(staff_admin).get(reverse("company-certificates",  # noqa: E731
+                                                   args=[company.pk]))
+    _own_certificates(company, 2)
+    own_few = (mine(), _count(mine))[1]
+    _own_certificates(company, 8)
+    assert _count(mine) == own_few
     api = lambda: api_as(staff_admin).get(reverse("api-certificate-list"))  # noqa: E731
     page(), api()  # warm-up: per-process caches (content types, session) are not per row
     few = (_count(page), _count(api))
@@ -217,13 +245,26 @@ def test_revoke_needs_a_reason(web_as, staff_admin, certificate):
     assert certificate.revoked_at is None
 
 
-@pytest.mark.parametrize("persona", ["company_admin", "local_rep_sweden"])
-def test_company_and_local_reps_cannot_use_staff_certificate_pages(persona, request, web_as,
-                                                                   certificate):
-    web = web_as(request.getfixturevalue(persona))
+def test_company_users_get_404_on_staff_certificate_pages(web_as, company_admin, certificate):
+    web = web_as(company_admin)
     assert web.get(reverse("staff-certificates")).status_code == 404
+    assert web.get(reverse("staff-certificate", args=[certificate.pk])).status_code == 404
     assert web.post(reverse("staff-certificate", args=[certificate.pk]),
                     {"action": "revoke", "revoke-reason": "x"}).status_code == 404
+    assert web.post(reverse("staff-certificates-regenerate"), {"year": 2030}).status_code == 404
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
+
+
+def test_local_rep_reads_own_countries_certificates_but_cannot_revoke_or_regenerate(
+        web_as, local_rep_sweden, certificate):
+    web = web_as(local_rep_sweden)
+    listing = web.get(reverse("staff-certificates")).content.decode()
+    assert certificate.number in listing and "Regenerate" not in listing
+    detail = web.get(reverse("staff-certificate", args=[certificate.pk])).content.decode()
+    assert "Revoke the certificate" not in detail
+    assert web.post(reverse("staff-certificate", args=[certificate.pk]),
+                    {"action": "revoke", "revoke-reason": "x"}).status_code == 403
     assert web.post(reverse("staff-certificates-regenerate"), {"year": 2030}).status_code == 404
     certificate.refresh_from_db()
     assert certificate.revoked_at is None
