@@ -4,7 +4,10 @@ spreadsheet of completions is told, line by line."""
 from __future__ import annotations
 
 import codecs
+import io
+import re
 import string
+import zipfile
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -133,6 +136,23 @@ def test_header_without_rows_is_refused(filename):
 
     with pytest.raises(ImportFileError, match="no completions"):
         parse(data, filename)
+
+
+def test_xlsx_that_declares_a_wrong_size_is_read_to_its_last_row():
+    # some programs write <dimension ref="A1"/> whatever the sheet holds
+    source = io.BytesIO(xlsx_bytes([GOOD, ["E2", "Bo", "", "no", "Code e-learning",
+                                           "2025-01-01"]]))
+    patched = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(patched, "w") as zout:
+        for item in zin.infolist():
+            content = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1"', content)
+            zout.writestr(item, content)
+
+    result = parse(patched.getvalue(), "file.xlsx")
+
+    assert [r.staff_reference for r in result.rows] == ["E1", "E2"]
 
 
 def test_damaged_xlsx_is_refused_with_a_clear_message():

@@ -127,6 +127,9 @@ def _xlsx_table(data: bytes) -> tuple[Iterator[tuple[int, list]], datetime | Non
             workbook.close()
 
     declared = sheet.max_row if isinstance(sheet.max_row, int) else None
+    # Read-only mode stops at the size the sheet declares, and some programs declare a wrong
+    # one ("A1"): forget it and read every row there is.
+    sheet.reset_dimensions()
     return rows(), workbook.epoch, declared
 
 
