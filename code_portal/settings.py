@@ -234,6 +234,10 @@ REST_FRAMEWORK = {
         "certificate_verify": env.str("THROTTLE_CERTIFICATE_VERIFY", default="30/min"),
     },
     "EXCEPTION_HANDLER": "code_portal.api_errors.exception_handler",
+    # Throttles key on the client address. Without this DRF trusts any X-Forwarded-For header,
+    # so a client could dodge every rate limit by sending a new one with each request. Count
+    # the reverse proxies in front of the app (production: the TLS proxy).
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Code Portal API",

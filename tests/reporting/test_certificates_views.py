@@ -109,6 +109,9 @@ def test_verification_is_rate_limited_per_client(client, api_client, certificate
     assert statuses == [404, 200, 404]
     blocked = _verify(client, certificate.code)
     assert blocked.status_code == 429 and "Retry-After" in blocked
+    # a forged X-Forwarded-For does not give a fresh budget
+    assert client.get(reverse("certificate-verify", args=[certificate.code]),
+                      headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
     # the API shares the page's budget: guessing cannot be spread over both
     api = api_client.get(reverse("api-certificate-verify", args=[certificate.code]))
     assert api.status_code == 429
