@@ -185,3 +185,14 @@ def web_as(client):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    # A transactional test's flush recreates content types with new ids; the in-process cache
+    # would still hand out the old ones and the next audit row would break its foreign key.
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()
