@@ -460,7 +460,9 @@ def worker(settings):
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: a transactional test that runs after one with serialized_rollback (the
+# browser tests) otherwise starts with an empty content-type table, which the audit rows need
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_imports_the_file_and_a_redelivered_task_creates_nothing(worker, reporter,
                                                                          company_a):
     CourseFactory(title="Code e-learning")
