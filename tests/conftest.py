@@ -32,6 +32,20 @@ def _fast_settings(settings, tmp_path):
     app.conf.task_always_eager = False
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the rows data migrations install (serialized_rollback).
+
+    After a serialized test the flushed database is empty; after a plain one it holds fresh
+    content types. A process that runs both kinds breaks whichever comes second (stale content
+    type ids, duplicate content types, missing Code text), so all of them get the same state.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and "serialized_rollback" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs,
+                                                  serialized_rollback=True), append=False)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
     """pytest-django's test database set-up, then the fix below."""
