@@ -12,7 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
+from tests.code_portal.test_accessibility import (  # noqa: F401  (fixtures)
+    CHROMIUM,
+    browser_as,
+    chromium,
+    serious_violations,
+)
 from training import services
 from training.models import ImportJob, ImportStatus, TrainingRecord
 
@@ -353,3 +360,55 @@ def test_api_import_list_is_filtered_and_its_queries_do_not_grow(api_as, staff_r
     assert everything["count"] == 33 and "errors" not in everything["results"][0]
     assert len(many) == len(few)
     assert only_a["count"] == 3 and done["count"] == 30
+
+
+# --- In the browser -------------------------------------------------------------------------------
+
+def in_browser(test):
+    """A test that drives the system Chromium against the live server."""
+    for mark in (pytest.mark.skipif(not CHROMIUM.exists(),
+                                    reason="needs the system Chromium (apt-get install chromium)"),
+                 pytest.mark.django_db(transaction=True, serialized_rollback=True),
+                 pytest.mark.browser):
+        test = mark(test)
+    return test
+
+
+@in_browser
+def test_progress_bar_follows_the_job_and_stops_when_it_is_done(browser_as, reporter,  # noqa: F811
+                                                                 company_a):
+    job = _job(company_a, reporter, status=ImportStatus.RUNNING, total_rows=10,
+               processed_rows=4)
+    page = browser_as(reporter)
+    page.goto(_url("training-import-detail", company_a.pk, job.pk))
+    bar = page.get_by_label("Import progress")
+    assert bar.get_attribute("value") == "40"
+
+    ImportJob.objects.filter(pk=job.pk).update(processed_rows=8)
+    expect(bar).to_have_attribute("value", "80")  # the next poll, within a second or two
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, processed_rows=10,
+                                               created_records=10, finished_at=timezone.now())
+    expect(page.get_by_text("Completions recorded")).to_be_visible()
+
+    assert page.locator("#import-progress[hx-trigger]").count() == 0  # polling has stopped
+    assert page.locator("#import-announce").inner_text() == "Imported"
+    assert not serious_violations(page)
+
+
+@in_browser
+def test_upload_page_and_a_job_with_errors_have_no_serious_accessibility_violations(
+        browser_as, reporter, company_a, course):  # noqa: F811
+    job = _job(company_a, reporter, status=ImportStatus.INVALID, total_rows=3, processed_rows=3,
+               errors=[{"line": 2, "errors": ["Unknown course “X”.", "Give the date."]},
+                       {"line": 3, "errors": ["The completion date 2030-01-01 is in the future."]}])
+    page = browser_as(reporter)
+
+    page.goto(_url("training-imports", company_a.pk))
+    page.get_by_role("button", name="Upload and import").click()  # no file: the form's error
+    assert page.locator(".field.has-error").count() == 1
+    upload_problems = serious_violations(page)
+    page.goto(_url("training-import-detail", company_a.pk, job.pk))
+    job_problems = serious_violations(page)
+
+    assert not upload_problems, "\n".join(upload_problems)
+    assert not job_problems, "\n".join(job_problems)
