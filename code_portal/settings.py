@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
+# Database sessions that ignore forged keys (see code_portal/sessions.py).
+SESSION_ENGINE = "code_portal.sessions"
 ROOT_URLCONF = "code_portal.urls"
 WSGI_APPLICATION = "code_portal.wsgi.application"
 
