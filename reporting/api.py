@@ -7,7 +7,7 @@ outside a local representative's countries, is a 404 exactly like a missing one.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,6 +22,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from code_portal.models import User
+from code_portal.private_files import private_file_response
 from reporting import selectors, services
 from reporting.filters import ReportFilter
 from reporting.models import Evidence, Question, Report
@@ -180,14 +181,8 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def evidence_download(self, request, pk=None, evidence_id=None):
         """The file itself, as an attachment (never rendered inline)."""
         evidence = self._evidence(self.get_object(), evidence_id)
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
-                                content_type=evidence.content_type or "application/octet-stream")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(evidence.file, filename=evidence.original_name,
+                                     content_type=evidence.content_type)
 
     @extend_schema(responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>[0-9]+)",

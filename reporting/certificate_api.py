@@ -3,7 +3,7 @@ rate-limited verification endpoint."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from code_portal.private_files import private_file_response
 from reporting import certificates as svc
 from reporting.certificate_views import VerifyThrottle, public_view
 from reporting.models import Certificate, CertificateState
@@ -64,16 +65,8 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
     def pdf(self, request, pk=None):
         certificate = svc.certificate_get_for(request.user, pk)
-        if not certificate.pdf:
-            raise Http404
-        try:
-            handle = certificate.pdf.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        response = FileResponse(handle, as_attachment=True, filename=f"{certificate.number}.pdf",
-                                content_type="application/pdf")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(certificate.pdf, filename=f"{certificate.number}.pdf",
+                                     content_type="application/pdf")
 
 
 class CertificateVerifyView(APIView):

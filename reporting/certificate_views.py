@@ -18,6 +18,7 @@ from django_countries import countries
 from rest_framework.throttling import AnonRateThrottle
 
 from code_portal.errors import DomainError
+from code_portal.private_files import private_file_response
 from reporting import certificates as svc
 from reporting.models import Certificate, RegenerationStatus
 from signatories.selectors import signatory_get_for
@@ -93,16 +94,8 @@ def company_certificates(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
     certificate = svc.certificate_get_for(request.user, pk)
-    if not certificate.pdf:
-        raise Http404
-    try:
-        handle = certificate.pdf.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=f"{certificate.number}.pdf",
-                            content_type="application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(certificate.pdf, filename=f"{certificate.number}.pdf",
+                                 content_type="application/pdf")
 
 
 def _can_manage(request: HttpRequest) -> bool:

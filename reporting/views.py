@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from code_portal.errors import DomainError
 from code_portal.models import User
+from code_portal.private_files import private_file_response
 from reporting import answers as answer_rules
 from reporting import services
 from reporting.filters import ReportFilter
@@ -305,14 +306,8 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
     evidence = evidence_get_for(request.user, evidence_pk)
     if evidence.report_id != pk:
         raise Http404
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
-                            content_type=evidence.content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(evidence.file, filename=evidence.original_name,
+                                 content_type=evidence.content_type)
 
 
 @login_required

@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from code_portal.private_files import private_file_response
 from signatories.models import Signatory
 from training import selectors, services
 from training.coverage import as_of_for_year, coverage_for
@@ -66,9 +67,8 @@ def _signatory(request, value) -> Signatory:
 
 def attachment_response(attachment: SessionAttachment) -> FileResponse:
     """Private file download: always as an attachment, never rendered inline."""
-    return FileResponse(attachment.file.open("rb"), as_attachment=True,
-                        filename=attachment.original_name,
-                        content_type=attachment.content_type or "application/octet-stream")
+    return private_file_response(attachment.file, filename=attachment.original_name,
+                                 content_type=attachment.content_type)
 
 
 class CourseViewSet(viewsets.ModelViewSet):

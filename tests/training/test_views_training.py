@@ -436,3 +436,17 @@ def test_pages_link_to_the_exports_and_the_import(web_as, reporter, viewer, staf
     assert f"{root}export/records.xlsx" in web_as(viewer).get(f"{root}records/").content.decode()
     html = web_as(staff_reviewer).get("/staff/training/", {"country": "SE"}).content.decode()
     assert "/staff/training/export/coverage.csv?country=SE" in html
+
+
+def test_attachment_missing_from_storage_is_a_404_and_never_cached(web_as, reporter, a):
+    # Regression: the training download had its own FileResponse without the missing-file check
+    # (a 500) or the private cache header; it now uses the shared private_file_response.
+    attachment = services.attachment_add(actor=reporter, session=a.session,
+                                         upload=SimpleUploadedFile("a.png", PNG))
+    url = f"{base(a.signatory)}sessions/{a.session.pk}/files/{attachment.pk}/"
+    client = web_as(reporter)
+    response = client.get(url)
+    assert response["Cache-Control"] == "private, no-store"
+    response.close()
+    attachment.file.storage.delete(attachment.file.name)
+    assert client.get(url).status_code == 404
