@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from code_portal.audit import audit_record
+from code_portal.authz import require as _require
 from code_portal.errors import DomainError
 from code_portal.models import User
 from code_portal.uploads import check_upload
@@ -49,9 +50,6 @@ class MissingAnswers(DomainError):
         self.missing = missing
 
 
-def _require(actor: User | None, perm: str, signatory: Signatory) -> None:
-    if actor is not None and not actor.has_perm(perm, signatory):
-        raise PermissionDenied(_("You are not allowed to do this."))
 
 
 def default_due_date(signatory: Signatory, year: int) -> date:

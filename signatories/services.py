@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from code_portal.audit import audit_record, diff_fields
+from code_portal.authz import require as _require
 from code_portal.errors import DomainError
 from code_portal.models import User
 from signatories.models import (
@@ -41,10 +42,6 @@ PROFILE_FIELDS = ["legal_name", "trading_name", "type", "country", "address", "w
 STAFF_ONLY_FIELDS = ["reporting_deadline"]
 
 
-def _require(actor: User | None, perm: str, obj: Any) -> None:
-    # actor=None is the system (scheduled jobs): always allowed.
-    if actor is not None and not actor.has_perm(perm, obj):
-        raise PermissionDenied(_("You are not allowed to do this."))
 
 
 def _find_duplicates(signatory: Signatory) -> list[Signatory]:

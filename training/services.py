@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from code_portal.audit import audit_record, diff_fields
+from code_portal.authz import require as _require
 from code_portal.errors import DomainError
 from code_portal.models import User
 from code_portal.uploads import check_upload
@@ -37,9 +38,6 @@ COURSE_FIELDS = ["title", "provider", "delivery_mode", "language", "duration_hou
 SESSION_FIELDS = ["course", "starts_on", "ends_on", "is_online", "location", "trainer", "notes"]
 
 
-def _require(actor: User | None, perm: str, obj: Any) -> None:
-    if actor is not None and not actor.has_perm(perm, obj):
-        raise PermissionDenied(_("You are not allowed to do this."))
 
 
 def add_months(day: date, months: int) -> date:
