@@ -447,6 +447,8 @@ def test_attachment_missing_from_storage_is_a_404_and_never_cached(web_as, repor
     client = web_as(reporter)
     response = client.get(url)
     assert response["Cache-Control"] == "private, no-store"
-    response.close()
+    # Consume the stream through the test client (which closes it without firing
+    # request_finished); calling response.close() directly would close the DB connection.
+    assert b"".join(response.streaming_content) == PNG
     attachment.file.storage.delete(attachment.file.name)
     assert client.get(url).status_code == 404
