@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "signatories",
     "training",
     "reporting",
+    "code_portal.reminders",
+    "signatories.partners",
+    "code_portal.staff",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +237,8 @@ REST_FRAMEWORK = {
         "token": env.str("THROTTLE_TOKEN", default="20/min"),
         # public certificate verification (page and API share it), per client address
         "certificate_verify": env.str("THROTTLE_CERTIFICATE_VERIFY", default="30/min"),
+        # public hotel confirmation links (page and API share it), per client address
+        "partner_confirm": env.str("THROTTLE_PARTNER_CONFIRM", default="30/min"),
     },
     "EXCEPTION_HANDLER": "code_portal.api_errors.exception_handler",
     # Throttles key on the client address. Without this DRF trusts any X-Forwarded-For header,

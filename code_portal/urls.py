@@ -22,6 +22,9 @@ api_v1 = [
     path("", include(signatory_router.urls)),
     path("", include("training.api_urls")),
     path("", include("reporting.api_urls")),
+    path("", include("code_portal.reminders.api_urls")),
+    path("", include("signatories.partners.api_urls")),
+    path("", include("code_portal.staff.api_urls")),
 ]
 
 urlpatterns = [
@@ -39,5 +42,8 @@ urlpatterns = [
     ]), name="healthz"),
     path("", include("training.urls")),
     path("", include("reporting.urls")),
+    path("", include("code_portal.reminders.urls")),
+    path("", include("signatories.partners.urls")),
+    path("", include("code_portal.staff.urls")),
     path("", include("signatories.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Web routes of the reminders app, included by ``code_portal/urls.py``."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web routes of the partners app, included by ``code_portal/urls.py``."""
+
+urlpatterns: list = []
