@@ -1,0 +1,3 @@
+"""Web routes (see code_portal/staff/urls.py)."""
+
+urlpatterns: list = []
