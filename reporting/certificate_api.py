@@ -42,6 +42,10 @@ class CertificateSerializer(serializers.ModelSerializer):
             reverse("api-certificate-pdf", args=[obj.pk]))
 
 
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
 class PublicCertificateSerializer(serializers.Serializer):
     number = serializers.CharField()
     company = serializers.CharField()
@@ -67,6 +71,29 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
         certificate = svc.certificate_get_for(request.user, pk)
         return private_file_response(certificate.pdf, filename=f"{certificate.number}.pdf",
                                      content_type="application/pdf")
+
+    def _reason(self, request) -> str:
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["reason"]
+
+    @extend_schema(request=ReasonSerializer, responses={200: CertificateSerializer})
+    @action(detail=True, methods=["post"], url_path="revoke", url_name="revoke")
+    def revoke(self, request, pk=None):
+        """Staff: revoke with a reason (the verification page then says revoked)."""
+        certificate = svc.certificate_get_for(request.user, pk)
+        certificate = svc.certificate_revoke(certificate=certificate, actor=request.user,
+                                             reason=self._reason(request))
+        return Response(self.get_serializer(certificate).data)
+
+    @extend_schema(request=ReasonSerializer, responses={201: CertificateSerializer})
+    @action(detail=True, methods=["post"], url_path="reissue", url_name="reissue")
+    def reissue(self, request, pk=None):
+        """Staff: a new certificate (new number and code) in place of this one, which is revoked."""
+        certificate = svc.certificate_get_for(request.user, pk)
+        new = svc.certificate_reissue(certificate=certificate, actor=request.user,
+                                      reason=self._reason(request))
+        return Response(self.get_serializer(new).data, status=201)
 
 
 class CertificateVerifyView(APIView):

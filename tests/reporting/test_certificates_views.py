@@ -240,6 +240,51 @@ def test_staff_revoke_and_reissue_from_the_page(web_as, staff_admin, certificate
     assert new.number != certificate.number
 
 
+def test_staff_revoke_and_reissue_through_the_api(api_as, staff_admin, certificate):
+    api = api_as(staff_admin)
+    response = api.post(reverse("api-certificate-revoke", args=[certificate.pk]),
+                        {"reason": "Withdrawn evidence"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "revoked"
+    assert response.json()["revocation_reason"] == "Withdrawn evidence"
+    again = api.post(reverse("api-certificate-revoke", args=[certificate.pk]),
+                     {"reason": "Twice"}, format="json")
+    assert again.status_code in (400, 409)
+
+    response = api.post(reverse("api-certificate-reissue", args=[certificate.pk]),
+                        {"reason": "Corrected"}, format="json")
+    assert response.status_code == 201
+    new = Certificate.objects.get(replaces=certificate)
+    assert response.json()["number"] == new.number != certificate.number
+    assert response.json()["replaces"] == certificate.number
+    actions = set(AuditEvent.objects.filter(actor=staff_admin).values_list("action", "object_id"))
+    assert ("certificate.revoked", str(certificate.pk)) in actions
+    assert ("certificate.reissued", str(new.pk)) in actions
+
+
+def test_api_revoke_needs_a_reason_and_changes_nothing_without_one(api_as, staff_admin,
+                                                                   certificate):
+    response = api_as(staff_admin).post(reverse("api-certificate-revoke", args=[certificate.pk]),
+                                        {"reason": ""}, format="json")
+    assert response.status_code == 400
+    assert "reason" in response.json()
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
+
+
+@pytest.mark.parametrize("persona, status", [("company_admin", 403), ("local_rep_sweden", 403),
+                                             ("outsider", 404), ("local_rep_other_country", 404)])
+def test_only_central_staff_revoke_or_reissue_through_the_api(persona, status, request, api_as,
+                                                             certificate):
+    api = api_as(request.getfixturevalue(persona))
+    for name in ("api-certificate-revoke", "api-certificate-reissue"):
+        response = api.post(reverse(name, args=[certificate.pk]), {"reason": "x"}, format="json")
+        assert response.status_code == status
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
+    assert not Certificate.objects.filter(replaces=certificate).exists()
+
+
 def test_revoke_needs_a_reason(web_as, staff_admin, certificate):
     response = web_as(staff_admin).post(reverse("staff-certificate", args=[certificate.pk]),
                                         {"action": "revoke", "revoke-reason": ""})
