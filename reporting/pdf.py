@@ -4,18 +4,22 @@ Text is drawn in runs: each run uses the first of the bundled TrueType fonts tha
 its characters (DejaVu Sans for Latin, Greek and Cyrillic; Noto Sans Thai; Noto Sans Arabic;
 Droid Sans Fallback for CJK), so a company name in any of these scripts shows its letters, not
 boxes. reportlab embeds only the glyphs used (subsetting), which keeps the file small.
-Limitation: reportlab does not shape text — Arabic letters are drawn in their isolated forms and
-left to right.
+reportlab does not shape text, so a line with right-to-left letters is first put into display
+form: Arabic letters joined into their contextual forms (arabic-reshaper) and the line reordered
+by the Unicode bidirectional algorithm (python-bidi), see :func:`display_text`.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
+import arabic_reshaper
+from bidi import get_display
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
@@ -74,8 +78,22 @@ def _registered(fonts: tuple[tuple[str, str], ...]) -> list[tuple[str, TTFont]]:
     return out
 
 
+# Hebrew, Arabic, Syriac, Thaana, NKo … and the Arabic presentation forms.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def display_text(text: str) -> str:
+    """The line as it must be drawn left to right: unchanged unless it holds right-to-left
+    letters; then Arabic is reshaped into joined forms and the line is put in visual order."""
+    if not _RTL.search(text):
+        return text
+    return get_display(arabic_reshaper.reshape(text))
+
+
 def font_runs(text: str, *, bold: bool = False) -> list[tuple[str, str]]:
-    """Split ``text`` into (font name, substring) runs by glyph coverage."""
+    """Split ``text`` (in display order, see :func:`display_text`) into (font name, substring)
+    runs by glyph coverage."""
+    text = display_text(text)
     fonts = _registered(tuple(BOLD_FONTS if bold else REGULAR_FONTS))
     runs: list[tuple[str, str]] = []
     for char in text:

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from reportlab.pdfbase.ttfonts import TTFontFile
 
 from reporting import certificates as svc
-from reporting.pdf import CertificateData, font_runs, render_certificate
+from reporting.pdf import CertificateData, display_text, font_runs, render_certificate
 from tests.reporting.certificate_helpers import approve, submitted_report
 
 NAMES = {
@@ -122,9 +122,32 @@ def test_non_latin_names_are_drawn_with_embedded_glyphs(script):
     name = NAMES[script]
     pdf = render_certificate(_data(company=name))
     embedded = set().union(*_embedded_glyph_sets(pdf).values())
-    missing = {ch for ch in name if not ch.isspace()} - embedded
+    # Arabic is drawn in its joined (presentation) forms: those are the glyphs that must be there.
+    missing = {ch for ch in display_text(name) if not ch.isspace()} - embedded
     assert missing == set()
     assert len(pdf) < 100_000
+
+
+def test_arabic_names_are_joined_and_right_to_left():
+    # Regression: reportlab does not shape, so Arabic came out as isolated letters left to right.
+    name = NAMES["arabic"]
+    shown = display_text(name)
+    # every letter is replaced by a contextual form (U+FE70–U+FEFF) ...
+    assert all("\ufe70" <= ch <= "\ufeff" for ch in shown if not ch.isspace())
+    # ... and the words run right to left: the first word of the name is drawn last
+    first_word = display_text(name.split()[0])
+    assert shown.endswith(first_word)
+    assert len(display_text("سلام")) == 3  # lam + alef become one ligature
+
+
+def test_lines_without_right_to_left_letters_are_left_untouched():
+    for name in (*(n for k, n in NAMES.items() if k != "arabic"), "Nordic Tours AB (2030)"):
+        assert display_text(name) == name
+
+
+def test_mixed_latin_and_arabic_keeps_latin_readable():
+    shown = display_text("Tours شركة السفر")
+    assert "Tours" in shown and shown.index("Tours") == 0
 
 
 def test_every_character_gets_a_font_that_has_its_glyph():
