@@ -140,3 +140,17 @@ def test_staff_lists_have_no_serious_accessibility_violations(browser_as, staff_
 def test_staff_detail_has_no_serious_accessibility_violations(browser_as, staff_reviewer,
                                                               company_admin, company_a):
     assert_accessible(browser_as(staff_reviewer), f"/staff/signatories/{company_a.pk}/")
+
+
+def test_pages_load_htmx_without_content_security_policy_violations(browser_as, company_admin):
+    # Regression: htmx injected an inline <style> for its indicators, which our CSP (no inline
+    # styles) refused on every page; the indicator styles now live in portal.css.
+    page = browser_as(company_admin)
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    for path in ("/", "/members/", "/apply/"):
+        assert page.goto(path).status == 200
+        page.wait_for_function("() => window.htmx !== undefined")
+    assert page.evaluate("() => htmx.config.includeIndicatorStyles") is False
+    violations = [m for m in messages if "Content Security Policy" in m]
+    assert violations == []
