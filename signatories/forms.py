@@ -2,7 +2,13 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from signatories.models import MembershipRole, Signatory
+from signatories.models import (
+    AuditItemStatus,
+    AuditOutcome,
+    MembershipRole,
+    Signatory,
+    SignatoryType,
+)
 from signatories.services import PROFILE_FIELDS
 
 
@@ -82,3 +88,55 @@ class AcceptInvitationForm(forms.Form):
 class StaffNoteForm(forms.Form):
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=10000)
+
+
+# --- Sampling for audits (issue 8) ---------------------------------------------------------------
+
+class AuditSampleDrawForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200, required=False,
+                            help_text=_("For example “2026 audits, first round”."))
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    types = forms.MultipleChoiceField(
+        label=_("Types"), choices=SignatoryType.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every type."))
+    size = forms.IntegerField(label=_("Number of signatories"), min_value=1, required=False)
+    percentage = forms.DecimalField(label=_("or percentage of the population"), min_value=0,
+                                    max_value=100, decimal_places=2, required=False)
+    seed = forms.CharField(label=_("Seed"), max_length=64, required=False,
+                           help_text=_("Leave empty to generate one. The same seed over the "
+                                       "same population draws the same sample."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django_countries import countries
+
+        from signatories.permissions import is_central_staff
+
+        if is_central_staff(user):
+            self.fields["country"].choices = [("", _("Every country"))] + list(countries)
+        else:
+            mine = {c.code for c in user.staff_countries}
+            self.fields["country"].choices = [(code, name) for code, name in countries
+                                              if code in mine]
+            self.fields["country"].required = True
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("size") is None) == (data.get("percentage") is None):
+            raise forms.ValidationError(_("Give either a number of signatories or a percentage."))
+        return data
+
+
+class AuditItemForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=AuditItemStatus.choices)
+    auditor = forms.ModelChoiceField(label=_("Auditor"), queryset=None, required=False)
+    findings = forms.CharField(label=_("Findings"), required=False, max_length=20000,
+                               widget=forms.Textarea(attrs={"rows": 6}))
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False,
+                                choices=[("", "—")] + list(AuditOutcome.choices))
+    follow_up_on = forms.DateField(label=_("Follow-up date"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, auditors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auditor"].queryset = auditors

@@ -288,3 +288,110 @@ class StaffNote(TimeStampedModel):
         ordering = ["-created_at"]
         verbose_name = _("staff note")
         verbose_name_plural = _("staff notes")
+
+
+# --- Sampling for audits (issue 8) ---------------------------------------------------------------
+
+class AuditItemStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+
+
+class AuditOutcome(models.TextChoices):
+    COMPLIANT = "compliant", _("Compliant")
+    MINOR = "minor_findings", _("Minor findings")
+    MAJOR = "major_findings", _("Major findings")
+
+
+class AuditSample(TimeStampedModel):
+    """A random draw of active signatories to audit in depth, recorded so it can be reproduced.
+
+    The population is the active signatories matching ``country`` (blank: every country) and
+    ``types`` (empty: every type), ordered by id; ``random.Random(seed).sample`` picks the
+    signatories. The same seed over the same population gives the same sample;
+    ``population_digest`` (SHA-256 of the ordered ids) shows whether the population is still the
+    one that was drawn from.
+    """
+
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    country = CountryField(_("country"), blank=True,
+                           help_text=_("Blank: every country (central Code staff only)."))
+    types = models.JSONField(_("types"), default=list, blank=True)
+    requested_size = models.PositiveIntegerField(_("requested size"), null=True, blank=True)
+    requested_percentage = models.DecimalField(_("requested percentage"), max_digits=5,
+                                               decimal_places=2, null=True, blank=True)
+    seed = models.CharField(_("seed"), max_length=64)
+    population_size = models.PositiveIntegerField(_("population size"))
+    population_digest = models.CharField(_("population digest"), max_length=64)
+    sample_size = models.PositiveIntegerField(_("sample size"))
+    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("drawn by"), null=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    drawn_at = models.DateTimeField(_("drawn"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit sample")
+        verbose_name_plural = _("audit samples")
+        ordering = ["-drawn_at", "-id"]
+        indexes = [
+            # sample list: newest first; local representatives filter by country first
+            models.Index(fields=["country", "-drawn_at"], name="sig_auditsample_country_idx"),
+            models.Index(fields=["-drawn_at", "-id"], name="sig_auditsample_drawn_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sample_size__lte=models.F("population_size")),
+                name="signatories_auditsample_size_within_population"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or _("Sample of %(date)s") % {"date": f"{self.drawn_at:%Y-%m-%d}"}
+
+    @property
+    def type_labels(self) -> list[str]:
+        labels = dict(SignatoryType.choices)
+        return [str(labels.get(t, t)) for t in self.types]
+
+
+class AuditItem(TimeStampedModel):
+    """One sampled signatory and the audit of it: who audits, what was found, what follows."""
+
+    sample = models.ForeignKey(AuditSample, on_delete=models.CASCADE, related_name="items",
+                               verbose_name=_("sample"))
+    signatory = models.ForeignKey(Signatory, on_delete=models.PROTECT, related_name="audit_items",
+                                  verbose_name=_("signatory"))
+    position = models.PositiveIntegerField(_("order drawn"))
+    status = models.CharField(_("status"), max_length=20, choices=AuditItemStatus.choices,
+                              default=AuditItemStatus.PLANNED)
+    auditor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auditor"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="+")
+    findings = models.TextField(_("findings"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=AuditOutcome.choices,
+                               blank=True)
+    follow_up_on = models.DateField(_("follow-up date"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit item")
+        verbose_name_plural = _("audit items")
+        ordering = ["sample_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "signatory"],
+                                    name="signatories_audititem_once_per_sample"),
+            models.UniqueConstraint(fields=["sample", "position"],
+                                    name="signatories_audititem_unique_position"),
+            models.CheckConstraint(
+                condition=~models.Q(status=AuditItemStatus.CLOSED) | ~models.Q(outcome=""),
+                name="signatories_audititem_closed_has_outcome"),
+        ]
+        indexes = [
+            # the dossier: a signatory's audits, newest sample first
+            models.Index(fields=["signatory", "-sample"], name="sig_audititem_signatory_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sample} – {self.signatory}"
+
+    def is_overdue_on(self, day) -> bool:
+        return (self.status != AuditItemStatus.CLOSED and self.follow_up_on is not None
+                and self.follow_up_on < day)

@@ -98,3 +98,37 @@ def allowed_transitions(user, signatory) -> list[str]:
     available = {t.name for t in signatory.get_available_status_transitions()}
     return [name for name in TRANSITIONS
             if name in available and user.has_perm(f"signatories.{name}", signatory)]
+
+
+# --- Sampling for audits (issue 8) ---------------------------------------------------------------
+# Central staff draw samples over any countries and see every sample. A local representative
+# draws samples of one of their countries and sees only the samples of their countries (a
+# sample over every country is central staff's). Any Code staff who can see a sample may
+# update its audit items.
+
+def _rep_countries(user) -> set[str]:
+    return {c.code for c in user.staff_countries}
+
+
+@rules.predicate
+def is_local_rep_for_sample(user, sample) -> bool:
+    return bool(is_local_rep(user) and sample is not None and sample.country
+                and sample.country.code in _rep_countries(user))
+
+
+@rules.predicate
+def is_local_rep_for_item(user, item) -> bool:
+    return item is not None and is_local_rep_for_sample(user, item.sample)
+
+
+rules.add_perm("signatories.view_audit_samples", is_code_staff)
+rules.add_perm("signatories.draw_audit_sample", is_code_staff)
+rules.add_perm("signatories.view_audit_sample", is_central_staff | is_local_rep_for_sample)
+rules.add_perm("signatories.edit_audit_item", is_central_staff | is_local_rep_for_item)
+
+
+def may_sample_country(user, country: str) -> bool:
+    """Whether the user may draw a sample over ``country`` ("" = every country)."""
+    if is_central_staff(user):
+        return True
+    return bool(is_local_rep(user) and country and country in _rep_countries(user))

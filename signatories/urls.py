@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signatories import views
+from signatories import sampling_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,4 +22,13 @@ urlpatterns = [
     path("staff/signatories/", views.staff_signatory_list, name="staff-signatory-list"),
     path("staff/signatories/<int:pk>/", views.staff_signatory_detail,
          name="staff-signatory-detail"),
+    path("staff/signatories/<int:pk>/history/", views.staff_signatory_history,
+         name="staff-signatory-history"),
+    path("staff/signatories/<int:pk>/notes/", views.staff_signatory_notes,
+         name="staff-signatory-notes"),
+    path("staff/audit-samples/", sampling_views.sample_list, name="staff-audit-samples"),
+    path("staff/audit-samples/new/", sampling_views.sample_draw, name="staff-audit-sample-draw"),
+    path("staff/audit-samples/<int:pk>/", sampling_views.sample_detail,
+         name="staff-audit-sample"),
+    path("staff/audit-items/<int:pk>/", sampling_views.item_detail, name="staff-audit-item"),
 ]

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -318,8 +319,10 @@ def staff_signatory_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_signatory_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dossier: everything about one signatory on one page, in a fixed number of queries."""
     _staff_only(request)
-    signatory = selectors.signatory_get_for(request.user, pk)
+    dossier = selectors.signatory_dossier_for(request.user, pk)
+    signatory = dossier.signatory
     note_form = StaffNoteForm(request.POST or None)
     if request.method == "POST" and note_form.is_valid():
         try:
@@ -332,11 +335,39 @@ def staff_signatory_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("staff-signatory-detail", pk=signatory.pk)
     return render(request, "signatories/staff_detail.html", {
         "signatory": signatory,
+        "dossier": dossier,
         "transitions": allowed_transitions(request.user, signatory),
         "reason_required": REASON_REQUIRED,
-        "members": selectors.membership_list_for(request.user, signatory),
-        "events": _page(request, selectors.audit_events_for(request.user, signatory), 50),
-        "notes": signatory.staff_notes.select_related("author")[:50],
+        "members": dossier.users,
+        "events": dossier.events,
+        "notes": dossier.notes,
         "note_form": note_form,
         "statuses": SignatoryStatus,
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+def staff_signatory_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every audit event of a signatory, paginated (the dossier shows the latest)."""
+    _staff_only(request)
+    signatory = selectors.signatory_get_for(request.user, pk)
+    if not request.user.has_perm("signatories.view_staff_notes", signatory):
+        raise Http404
+    return render(request, "signatories/dossier_history.html", {
+        "signatory": signatory,
+        "page": _page(request, selectors.audit_events_for(request.user, signatory), 50),
+    })
+
+
+@login_required
+def staff_signatory_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every internal staff note on a signatory, paginated (the dossier shows the latest)."""
+    _staff_only(request)
+    signatory = selectors.signatory_get_for(request.user, pk)
+    if not request.user.has_perm("signatories.view_staff_notes", signatory):
+        raise Http404
+    return render(request, "signatories/dossier_notes.html", {
+        "signatory": signatory,
+        "page": _page(request, signatory.staff_notes.select_related("author"), 50),
     })
