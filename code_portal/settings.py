@@ -191,7 +191,20 @@ CELERY_BEAT_DEFAULTS = {
         "task": "signatories.tasks.purge_expired_invitations",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Reminders (code_portal/reminders). Safety net: re-send what no task holds (a lost
+    # publish, a worker killed mid-send).
+    "reminders-dispatch-pending": {
+        "task": "code_portal.reminders.tasks.dispatch_pending",
+        "schedule": crontab(minute="*/10"),
+        "description": "Hand out notifications still pending or stuck in sending",
+    },
 }
+# Reminders: e-mails per fan-out task; seconds after which a send left half-done by a dead
+# worker is handed out again (must exceed the send task's 300 s time limit); the cap of the
+# retry backoff (must stay below CELERY_VISIBILITY_TIMEOUT).
+REMINDERS_SEND_BATCH_SIZE = env.int("REMINDERS_SEND_BATCH_SIZE", default=50)
+REMINDERS_SEND_LEASE_SECONDS = env.int("REMINDERS_SEND_LEASE_SECONDS", default=900)
+REMINDERS_RETRY_BACKOFF_MAX = env.int("REMINDERS_RETRY_BACKOFF_MAX", default=1800)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "code_portal.User"

@@ -6,3 +6,7 @@ class RemindersConfig(AppConfig):
     name = "code_portal.reminders"
     label = "reminders"
     verbose_name = _("Reminders")
+
+    def ready(self) -> None:
+        # register the django-rules predicates
+        from code_portal.reminders import permissions  # noqa: F401
