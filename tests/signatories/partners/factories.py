@@ -1,0 +1,45 @@
+"""Factories for partners and confirmation requests."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from signatories.partners import tokens
+from signatories.partners.models import (
+    LINK_VALID_DAYS,
+    ConfirmationRequest,
+    Partner,
+    PartnerKind,
+)
+from tests.factories import SignatoryFactory
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    signatory = factory.SubFactory(SignatoryFactory)
+    kind = PartnerKind.HOTEL
+    name = factory.Sequence(lambda n: f"Hotel {n:04d}")
+    country = "TH"
+    city = "Phuket"
+    contact_email = factory.Sequence(lambda n: f"manager{n}@hotel.example")
+    carries_clause = True
+
+
+class RequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConfirmationRequest
+
+    partner = factory.SubFactory(PartnerFactory)
+    signatory = factory.LazyAttribute(lambda o: o.partner.signatory)
+    token_salt = factory.LazyFunction(tokens.new_salt)
+    token_hash = factory.LazyAttribute(lambda o: tokens.token_hash(tokens.token_for(o.token_salt)))
+    email = factory.LazyAttribute(lambda o: o.partner.contact_email)
+    sent_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.sent_at + timedelta(days=LINK_VALID_DAYS))
+
+
+def token_of(req: ConfirmationRequest) -> str:
+    return tokens.token_for(req.token_salt)
