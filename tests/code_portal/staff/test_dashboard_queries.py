@@ -1,0 +1,41 @@
+"""The dashboard, its JSON and the summary PDF run a bounded number of queries: the same with
+twice the rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.code_portal.staff.test_dashboard_figures import build_dataset
+
+pytestmark = pytest.mark.django_db
+
+# session, user, then the dashboard's six (GROUP BY of signatories, report counts, trained
+# people, headcounts, members over time, compliance by year)
+PAGE_QUERIES = 8
+
+
+@pytest.mark.parametrize("persona", ["staff_reviewer", "local_rep_sweden"])
+def test_dashboard_queries_do_not_grow_with_rows(request, web_as, django_assert_max_num_queries,
+                                                 persona):
+    client = web_as(request.getfixturevalue(persona))
+    build_dataset(size=40)
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        assert client.get(reverse("staff-dashboard")).status_code == 200
+    build_dataset(size=80)
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        response = client.get(reverse("staff-dashboard"), {"country": "SE", "type": "hotel"})
+        assert response.status_code == 200
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        assert client.get(reverse("api-staff-dashboard")).status_code == 200
+
+
+def test_summary_pdf_queries_do_not_grow_with_rows(web_as, staff_reviewer,
+                                                   django_assert_max_num_queries):
+    client = web_as(staff_reviewer)
+    url = reverse("staff-annual-summary", kwargs={"year": timezone.localdate().year})
+    build_dataset(size=80)
+    # the dashboard's and two more (report figures per country and per type)
+    with django_assert_max_num_queries(PAGE_QUERIES + 2):
+        assert client.get(url).status_code == 200
