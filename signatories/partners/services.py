@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -423,3 +424,56 @@ def confirmation_requests_expire_one(*, request_id: int) -> bool:
         return False
     _mark_expired(req)
     return True
+
+
+# --- Reminders ----------------------------------------------------------------------------------------
+
+REMINDER_TEMPLATE = "partners/email/confirmation_reminder"
+
+
+def confirmation_reminders_claim(*, today: date | None = None) -> list[int]:
+    """Remind partners whose request is still pending, on each configured day after sending
+    (``reminder_offsets("partner-confirmation-pending")``, default 7 and 21 days).
+
+    One query finds the pending, unexpired requests whose send date + an offset is today; each
+    occasion is claimed once through the reminders machinery (key
+    ``partner-pending:<request id>:<offset>d``), which sends after commit: a re-run the same day
+    sends nothing new. The reminder carries the same link as the first e-mail (the token is
+    derived, not stored: the template computes it from the request id at send time).
+    """
+    from code_portal.reminders import kinds
+    from code_portal.reminders.services import (
+        Draft,
+        notifications_claim,
+        reminder_enabled,
+        reminder_offsets,
+    )
+
+    kind = kinds.PARTNER_CONFIRMATION_PENDING
+    if not reminder_enabled(kind):
+        return []
+    today = today or timezone.localdate()
+    offsets = reminder_offsets(kind)
+    if not offsets:
+        return []
+    days = {today - timedelta(days=offset): offset for offset in offsets}
+    tz = timezone.get_current_timezone()
+    window = Q()
+    for day in days:
+        start = timezone.make_aware(datetime.combine(day, time.min), tz)
+        window |= Q(sent_at__gte=start, sent_at__lt=start + timedelta(days=1))
+    rows = (ConfirmationRequest.objects.filter(window, status=R.PENDING,
+                                               expires_at__gt=timezone.now())
+            .select_related("partner", "signatory").order_by("id"))
+    drafts = []
+    for req in rows:
+        offset = days[timezone.localdate(req.sent_at)]
+        drafts.append(Draft(
+            kind=kind, key=f"partner-pending:{req.pk}:{offset}d", signatory_id=req.signatory_id,
+            recipients=[req.email], template=REMINDER_TEMPLATE,
+            context={"request_id": req.pk, "partner_name": req.partner.name,
+                     "operator_name": req.signatory.display_name,
+                     "expires_on": timezone.localdate(req.expires_at).isoformat()},
+            reason=f"Confirmation requested {offset} days ago and not answered yet.",
+            language=req.language))
+    return notifications_claim(drafts)

@@ -81,3 +81,14 @@ def run_partner_import(self, job_id: int) -> dict:
     if job is None:
         return {"job": job_id, "status": "skipped"}
     return {"job": job.pk, "status": job.status, "created": job.created_partners}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600, soft_time_limit=540)
+def remind_pending_confirmations(today: str | None = None) -> int:
+    """Daily (the lead wires the beat entry): remind partners that have not answered.
+
+    See ``services.confirmation_reminders_claim``; returns the number of reminders claimed."""
+    from datetime import date
+
+    return len(services.confirmation_reminders_claim(
+        today=date.fromisoformat(today) if today else None))
