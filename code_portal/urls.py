@@ -5,9 +5,12 @@ from health_check.views import HealthCheckView
 from rest_framework_nested import routers
 
 from signatories import api as signatories_api
+from signatories import sampling_api
 
 router = routers.DefaultRouter()
 router.register("signatories", signatories_api.SignatoryViewSet, basename="signatory")
+router.register("audit-samples", sampling_api.AuditSampleViewSet, basename="audit-sample")
+router.register("audit-items", sampling_api.AuditItemViewSet, basename="audit-item")
 signatory_router = routers.NestedDefaultRouter(router, "signatories", lookup="signatory")
 signatory_router.register("members", signatories_api.MembershipViewSet,
                           basename="signatory-members")

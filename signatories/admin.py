@@ -1,7 +1,15 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from signatories.models import CodeVersion, Invitation, Membership, Signatory, StaffNote
+from signatories.models import (
+    AuditItem,
+    AuditSample,
+    CodeVersion,
+    Invitation,
+    Membership,
+    Signatory,
+    StaffNote,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -52,3 +60,45 @@ class InvitationAdmin(admin.ModelAdmin):
 class StaffNoteAdmin(admin.ModelAdmin):
     list_display = ["signatory", "author", "created_at"]
     list_select_related = ["signatory", "author"]
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Samples and audits change only through the staff pages and the API, which audit every
+    change; the Django admin only reads them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditItemInline(admin.TabularInline):
+    model = AuditItem
+    extra = 0
+    fields = ["position", "signatory", "status", "auditor", "outcome", "follow_up_on"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditSample)
+class AuditSampleAdmin(_ReadOnlyAdmin):
+    list_display = ["__str__", "country", "sample_size", "population_size", "seed", "drawn_by",
+                    "drawn_at"]
+    list_filter = ["country"]
+    list_select_related = ["drawn_by"]
+    inlines = [AuditItemInline]
+
+
+@admin.register(AuditItem)
+class AuditItemAdmin(_ReadOnlyAdmin):
+    list_display = ["signatory", "sample", "status", "auditor", "outcome", "follow_up_on"]
+    list_filter = ["status", "outcome"]
+    search_fields = ["signatory__legal_name"]
+    list_select_related = ["signatory", "sample", "auditor"]

@@ -134,12 +134,14 @@ def audit_sample_draw(
         "population_size": {"from": None, "to": len(ids)},
         "sample_size": {"from": None, "to": n},
     })
-    # one row per sampled signatory too, so each dossier's history says it was selected
-    signatories = Signatory.objects.in_bulk(chosen)
+    # One row per sampled signatory too. Like every audit event of sampling, it is not linked
+    # to the signatory (``signatory=None``): the company's own history page and API list the
+    # events linked to it, and whether, when and why a company is audited stays internal.
+    signatories = Signatory.objects.in_bulk(chosen)  # for each row's object_repr, one query
     for item in items:
+        item.signatory = signatories[item.signatory_id]
         audit_record(actor=actor, action="audit_item.created", obj=item,
-                     signatory=signatories[item.signatory_id], to_state=AuditItemStatus.PLANNED,
-                     reason=str(sample))
+                     to_state=AuditItemStatus.PLANNED, reason=str(sample))
     return sample
 
 
@@ -195,7 +197,7 @@ def audit_item_update(*, item: AuditItem, actor: User, data: dict[str, Any]) -> 
     if "status" in changes:
         item.closed_at = timezone.now() if item.status == AuditItemStatus.CLOSED else None
     item.save()
-    audit_record(actor=actor, action="audit_item.updated", obj=item, signatory=item.signatory,
+    audit_record(actor=actor, action="audit_item.updated", obj=item,
                  from_state=before["status"] if "status" in changes else "",
                  to_state=item.status if "status" in changes else "", changes=changes)
     return item
