@@ -191,8 +191,31 @@ CELERY_BEAT_DEFAULTS = {
         "task": "signatories.tasks.purge_expired_invitations",
         "schedule": crontab(hour=3, minute=15),
     },
-    # Reminders (code_portal/reminders). Safety net: re-send what no task holds (a lost
-    # publish, a worker killed mid-send).
+    # Reminders (code_portal/reminders): one daily scan per kind, on the UTC date. Each claims
+    # its occasions (unique keys), so a re-run or a second beat sends nothing twice.
+    "reminders-report-due": {
+        "task": "code_portal.reminders.tasks.scan_reports_due",
+        "schedule": crontab(hour=6, minute=0),
+        "description": "Annual reports due soon (60/30/7 days before) → company admins and "
+                       "reporters",
+    },
+    "reminders-report-overdue": {
+        "task": "code_portal.reminders.tasks.scan_reports_overdue",
+        "schedule": crontab(hour=6, minute=10),
+        "description": "Overdue reports: reminders, escalation (flag, suspend after the grace "
+                       "period), staff digest",
+    },
+    "reminders-training-refreshers": {
+        "task": "code_portal.reminders.tasks.scan_training_refreshers",
+        "schedule": crontab(hour=6, minute=20),
+        "description": "Training refreshers due within 30 days → one e-mail per company",
+    },
+    "reminders-applications-waiting": {
+        "task": "code_portal.reminders.tasks.scan_applications_waiting",
+        "schedule": crontab(hour=7, minute=0),
+        "description": "Applications waiting for staff more than 5 days → staff digest",
+    },
+    # Safety net: re-send what no task holds (a lost publish, a worker killed mid-send).
     "reminders-dispatch-pending": {
         "task": "code_portal.reminders.tasks.dispatch_pending",
         "schedule": crontab(minute="*/10"),

@@ -154,15 +154,16 @@ class Draft:
     extra: dict = field(default_factory=dict)  # what the scan needs afterwards (not stored)
 
 
-def notifications_claim(drafts: Sequence[Draft], *, batch_size: int | None = None) -> list[int]:
+def notifications_claim_keys(drafts: Sequence[Draft], *,
+                             batch_size: int | None = None) -> dict[str, int]:
     """Claim many occasions at once and fan out one send task per batch after commit.
 
     One INSERT … ON CONFLICT DO NOTHING per 1,000 rows and one SELECT of the rows this run won
     (by its claim token): keys another run or an earlier day already holds are skipped.
-    Returns the ids this call claimed.
+    Returns {key: id} of the notifications this call claimed.
     """
     if not drafts:
-        return []
+        return {}
     token = uuid.uuid4()
     now = timezone.now()
     Notification.objects.bulk_create(
@@ -173,9 +174,10 @@ def notifications_claim(drafts: Sequence[Draft], *, batch_size: int | None = Non
         ignore_conflicts=True, batch_size=1000,
     )
     won = list(Notification.objects.filter(claim_token=token).order_by("id")
-               .values_list("id", flat=True))
+               .values_list("id", "key"))
+    ids = [pk for pk, _key in won]
     size = batch_size or settings.REMINDERS_SEND_BATCH_SIZE
-    batches = [won[i:i + size] for i in range(0, len(won), size)]
+    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
 
     def fan_out() -> None:
         tasks = _tasks()
@@ -183,7 +185,12 @@ def notifications_claim(drafts: Sequence[Draft], *, batch_size: int | None = Non
             tasks.send_notifications.delay(batch)
 
     transaction.on_commit(fan_out)
-    return won
+    return {key: pk for pk, key in won}
+
+
+def notifications_claim(drafts: Sequence[Draft], *, batch_size: int | None = None) -> list[int]:
+    """See :func:`notifications_claim_keys`; returns the ids this call claimed."""
+    return sorted(notifications_claim_keys(drafts, batch_size=batch_size).values())
 
 
 # --- sending ----------------------------------------------------------------------------------

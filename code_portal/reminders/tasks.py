@@ -66,3 +66,37 @@ def dispatch_pending() -> int:
     for start in range(0, len(ids), size):
         send_notifications.delay(ids[start:start + size])
     return len(ids)
+
+
+# --- the daily scans (beat; see settings.CELERY_BEAT_DEFAULTS) --------------------------------
+# Each claims its occasions in one transaction and fans out the sends after commit; a re-run,
+# a redelivery after a crash or a second beat finds the occasions claimed and sends nothing.
+
+@shared_task(**SCAN)
+def scan_reports_due() -> int:
+    from code_portal.reminders import scans
+
+    return len(scans.scan_reports_due())
+
+
+@shared_task(**SCAN)
+def scan_reports_overdue() -> dict:
+    from code_portal.reminders import scans
+
+    result = scans.scan_reports_overdue()
+    return {"claimed": len(result.claimed), "flagged": result.flagged,
+            "suspended": result.suspended}
+
+
+@shared_task(**SCAN)
+def scan_training_refreshers() -> int:
+    from code_portal.reminders import scans
+
+    return len(scans.scan_training_refreshers())
+
+
+@shared_task(**SCAN)
+def scan_applications_waiting() -> int:
+    from code_portal.reminders import scans
+
+    return len(scans.scan_applications_waiting())
