@@ -53,6 +53,9 @@ class AuditEventFilter(django_filters.FilterSet):
                                           choices=lambda: list(countries),
                                           label=_("Signatory's country"),
                                           empty_label=_("All countries"))
+    # events up to this one (an export pins the trail as it was when it was asked for)
+    until_event = django_filters.NumberFilter(field_name="pk", lookup_expr="lte",
+                                              label=_("Up to event number"))
     occurred_from = django_filters.DateFilter(method="filter_from", label=_("From"),
                                               widget=DATE_WIDGET)
     occurred_to = django_filters.DateFilter(method="filter_to", label=_("Until (inclusive)"),

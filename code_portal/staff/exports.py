@@ -45,6 +45,8 @@ class ExportKind:
     list_url: str  # URL name of the list page
     queryset: Callable[[User, QueryDict], QuerySet]
     build: Callable[[QuerySet, QueryDict], Export]
+    # adds to the parameters what pins the rows as they are now (called when asked for)
+    freeze: Callable[[QueryDict], None] | None = None
 
 
 def _filtered(filterset) -> QuerySet:
@@ -217,6 +219,16 @@ def _audit_rows(qs: QuerySet, params: QueryDict) -> Export:
         rows=generate())
 
 
+def _audit_freeze(params: QueryDict) -> None:
+    # Without this the export's own audit event (written when it is asked for) and anything
+    # recorded while a job waits would be in the file, which is not the list the person saw.
+    from code_portal.models import AuditEvent
+
+    if "until_event" not in params:
+        last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+        params["until_event"] = str(last or 0)
+
+
 KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (
     ExportKind("signatories", gettext_lazy("Signatories"), "staff-signatory-list",
                _signatories, _signatory_rows),
@@ -224,7 +236,8 @@ KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (
                _reports, _report_rows),
     ExportKind("training_coverage", gettext_lazy("Training coverage"), "staff-training",
                _coverage, _coverage_rows),
-    ExportKind("audit", gettext_lazy("Audit trail"), "staff-audit-list", _audit, _audit_rows),
+    ExportKind("audit", gettext_lazy("Audit trail"), "staff-audit-list", _audit, _audit_rows,
+               _audit_freeze),
 )}
 
 

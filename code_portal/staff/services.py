@@ -56,6 +56,8 @@ def export_request(*, actor: User, kind: str, fmt: str,
     if fmt not in exports.FORMATS:
         raise DomainError(_("Choose CSV or XLSX."), field="format")
     query = exports.clean_params(params)
+    if spec.freeze:
+        spec.freeze(query)
     queryset = spec.queryset(actor, query)
     total = queryset.count()
     inline = total <= inline_max_rows()
