@@ -175,8 +175,9 @@ def _check_auditor(auditor: User | None, item: AuditItem) -> None:
 def audit_item_update(*, item: AuditItem, actor: User, data: dict[str, Any]) -> AuditItem:
     """Change the status, auditor, findings, outcome or follow-up date; audited field by field."""
     require(actor, "signatories.edit_audit_item", item)
-    item = AuditItem.objects.select_for_update().select_related("sample", "signatory", "auditor").get(
-        pk=item.pk)
+    # of=self: PostgreSQL cannot lock the nullable side (auditor) of the outer join
+    item = (AuditItem.objects.select_for_update(of=("self",))
+            .select_related("sample", "signatory", "auditor").get(pk=item.pk))
     before = {name: getattr(item, name) for name in ITEM_FIELDS}
     for name, value in data.items():
         if name not in ITEM_FIELDS:
