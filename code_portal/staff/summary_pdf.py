@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from xml.sax.saxutils import escape
 
 from django.utils.formats import date_format
@@ -29,7 +28,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
@@ -199,6 +197,8 @@ def _table(header: list[str], rows: list[list[str]], styles, widths=None) -> Tab
     data += [[Paragraph(escape(c), styles["cell"]) for c in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([
+        # the cells' own font (the Paragraphs set theirs); the default would reference Helvetica
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("BACKGROUND", (0, 0), (-1, 0), SOFT),
         ("LINEBELOW", (0, 0), (-1, -1), 0.4, LINE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -209,6 +209,8 @@ def _table(header: list[str], rows: list[list[str]], styles, widths=None) -> Tab
 
 
 def _scaled(drawing: Drawing, width: float) -> Drawing:
+    # the renderer's state starts in Helvetica unless told: it would be referenced, unembedded
+    drawing.initialFontName = FONT
     if drawing.width <= width:
         return drawing
     factor = width / drawing.width
@@ -225,6 +227,8 @@ def render_summary(data: SummaryData) -> bytes:
         buffer, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
         bottomMargin=16 * mm, title=data.title, author=data.author, subject=data.subject,
         creator=data.author, keywords=data.keywords,
+        # the canvas's initial font must be one of ours, or an unembedded Helvetica is referenced
+        initialFontName=FONT,
     )
     styles = _styles()
     story: list = [
@@ -249,8 +253,7 @@ def render_summary(data: SummaryData) -> bytes:
             _table(list(chart.columns), [list(r) for r in chart.rows], styles,
                    widths=[60 * mm, 60 * mm]),
         ]))
-    # The canvas's initial font must be one of ours, or an unembedded Helvetica is referenced.
-    doc.build(story, canvasmaker=partial(Canvas, initialFontName=FONT))
+    doc.build(story)
     return buffer.getvalue()
 
 

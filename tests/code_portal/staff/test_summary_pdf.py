@@ -65,7 +65,8 @@ def test_summary_pdf_carries_the_figures_tables_and_charts(dataset, web_as, staf
     assert meta.author == "The Code"
     assert meta.subject == f"Annual summary report {year}"
     fonts = _fonts(reader)
-    assert fonts and all("SummarySans" in name for name in fonts), fonts
+    # embedded subsets of the bundled DejaVu Sans only (no unembedded Helvetica)
+    assert fonts and all(name.startswith("/AAAAAA+DejaVuSans") for name in fonts), fonts
 
 
 def test_country_rows_add_up_to_the_totals(dataset, staff_reviewer):
