@@ -75,6 +75,7 @@ def current_questionnaire(year: int) -> Questionnaire:
 
 
 def _prefill_values(signatory: Signatory, year: int) -> dict[str, Any]:
+    from signatories.partners.selectors import clause_share
     from training.coverage import coverage_for
 
     as_of = min(date(year, 12, 31), timezone.localdate())
@@ -82,6 +83,9 @@ def _prefill_values(signatory: Signatory, year: int) -> dict[str, Any]:
     values: dict[str, Any] = {
         Prefill.TRAINING_CF_TRAINED: coverage.customer_facing_trained,
         Prefill.TRAINING_CF_SHARE: coverage.customer_facing_share,
+        # of the hotel contracts in force on as_of: carrying the clause and confirmed by the
+        # hotel on that day (definition in signatories.partners.selectors.clause_share)
+        Prefill.PARTNERS_CLAUSE_SHARE: clause_share(signatory, as_of),
     }
     return {k: v for k, v in values.items() if v is not None}
 
