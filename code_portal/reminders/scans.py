@@ -37,9 +37,7 @@ from code_portal.reminders.services import (
     Draft,
     notifications_claim,
     notifications_claim_keys,
-    reminder_enabled,
-    reminder_offsets,
-    reminder_repeat_every,
+    reminder_settings,
 )
 from signatories.models import Membership, MembershipRole, Signatory, SignatoryStatus
 
@@ -243,9 +241,10 @@ def scan_reports_due(today: date | None = None) -> list[int]:
     unsubscribe; admins always get it). Returns the ids of the notifications claimed."""
     today = today or scan_date()
     kind = kinds.REPORT_DUE
-    if not reminder_enabled(kind):
+    config = reminder_settings()[kind]
+    if not config.enabled:
         return []
-    offsets = reminder_offsets(kind)
+    offsets = config.offsets
     due = []
     for ob in report_obligations(today):
         stage = due_soon_stage((ob.due_on - today).days, offsets)
@@ -335,10 +334,16 @@ def scan_reports_overdue(today: date | None = None) -> OverdueResult:
     obligations = [ob for ob in report_obligations(today) if ob.due_on < today]
     flagged: set[int] = set()
     suspended: set[int] = set()
-    if reminder_enabled(kinds.REPORT_ESCALATION):
-        grace = reminder_offsets(kinds.REPORT_ESCALATION)[-1]
-        reinstated = _reinstated_since(sorted({ob.signatory_id for ob in obligations}))
-        for ob in sorted(obligations, key=lambda o: o.due_on):
+    config = reminder_settings()
+    escalation = config[kinds.REPORT_ESCALATION]
+    grace = escalation.offsets[-1]
+    # Only signatories with a step to take cost queries: active ones (flag), or past the grace
+    # period (suspend). Everything else was decided by the two queries above.
+    candidates = [ob for ob in obligations
+                  if ob.status == S.ACTIVE or (today - ob.due_on).days > grace]
+    if escalation.enabled and candidates:
+        reinstated = _reinstated_since(sorted({ob.signatory_id for ob in candidates}))
+        for ob in sorted(candidates, key=lambda o: o.due_on):
             if ob.signatory_id in suspended:
                 continue
             since = reinstated.get(ob.signatory_id)
@@ -347,16 +352,15 @@ def scan_reports_overdue(today: date | None = None) -> OverdueResult:
             with transaction.atomic():
                 _escalate(ob, (today - ob.due_on).days, grace, flagged, suspended)
     with transaction.atomic():
-        claimed = _overdue_reminders(today, obligations, flagged, suspended)
+        claimed = _overdue_reminders(today, obligations, flagged, suspended, config, grace)
     return OverdueResult(claimed, sorted(flagged), sorted(suspended))
 
 
 def _overdue_reminders(today: date, obligations: list[Obligation], flagged: set[int],
-                       suspended: set[int]) -> list[int]:
+                       suspended: set[int], config: dict, grace: int) -> list[int]:
     kind = kinds.REPORT_OVERDUE
-    offsets, repeat = reminder_offsets(kind), reminder_repeat_every(kind)
-    grace = reminder_offsets(kinds.REPORT_ESCALATION)[-1]
-    enabled = reminder_enabled(kind)
+    offsets, repeat = config[kind].offsets, config[kind].repeat_every_days
+    enabled = config[kind].enabled
     due = []
     for ob in obligations:
         if ob.signatory_id in suspended:
@@ -393,7 +397,7 @@ def _overdue_reminders(today: date, obligations: list[Obligation], flagged: set[
     rows += [_overdue_row(by_sig[s], today, "flagged") for s in sorted(flagged - suspended)]
     rows += [_overdue_row(by_sig[s], today, "suspended") for s in sorted(suspended)]
     digest = []
-    if rows and reminder_enabled(kinds.REPORT_OVERDUE_DIGEST):
+    if rows and config[kinds.REPORT_OVERDUE_DIGEST].enabled:
         digest = notifications_claim(_staff_digests(
             kind=kinds.REPORT_OVERDUE_DIGEST, today=today,
             template="reminders/email/overdue_digest", rows=rows,
@@ -422,9 +426,10 @@ def scan_training_refreshers(today: date | None = None) -> list[int]:
 
     today = today or scan_date()
     kind = kinds.TRAINING_REFRESHER
-    if not reminder_enabled(kind):
+    config = reminder_settings()[kind]
+    if not config.enabled:
         return []
-    window = reminder_offsets(kind)[0]
+    window = config.offsets[0]
     records = list(
         refreshers_due(today, within_days=window)
         .filter(signatory__status__in=CHASED)
@@ -470,9 +475,10 @@ def scan_applications_waiting(today: date | None = None) -> list[int]:
     """Applications waiting for a decision for more than 5 days → a daily digest to staff."""
     today = today or scan_date()
     kind = kinds.APPLICATIONS_WAITING
-    if not reminder_enabled(kind):
+    config = reminder_settings()[kind]
+    if not config.enabled:
         return []
-    threshold = reminder_offsets(kind)[-1]
+    threshold = config.offsets[-1]
     limit = datetime.combine(today - timedelta(days=threshold), datetime.min.time(),
                              tzinfo=timezone.get_current_timezone())
     waiting = list(Signatory.objects.filter(status=S.APPLIED, applied_at__lt=limit)

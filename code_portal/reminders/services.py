@@ -50,6 +50,28 @@ def _config(kind: str) -> ReminderConfig | None:
     return ReminderConfig.objects.filter(kind=kind).first()
 
 
+@dataclass(frozen=True)
+class KindSettings:
+    enabled: bool
+    offsets: list[int]  # largest first
+    repeat_every_days: int | None
+
+
+def reminder_settings() -> dict[str, KindSettings]:
+    """Every kind's settings in one query (what the scans read once per run)."""
+    rows = {c.kind: c for c in ReminderConfig.objects.all()}
+    result = {}
+    for kind, defaults in DEFAULTS.items():
+        row = rows.get(kind)
+        offsets = (row.offsets if row is not None and row.offsets else defaults.offsets)
+        result[kind] = KindSettings(
+            enabled=row.enabled if row is not None else True,
+            offsets=sorted({int(o) for o in offsets}, reverse=True),
+            repeat_every_days=(row.repeat_every_days if row is not None
+                               else defaults.repeat_every_days))
+    return result
+
+
 def reminder_offsets(kind: str) -> list[int]:
     """The configured offsets (days) of a kind, or the defaults declared in ``kinds.py``."""
     config = _config(kind)
