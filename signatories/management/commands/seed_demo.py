@@ -84,6 +84,7 @@ class Command(BaseCommand):
                     services.TRANSITION_SERVICES[step](
                         signatory=signatory, actor=staff_admin,
                         reason=f"Demo: {step.replace('_', ' ')}")
+        seed_partners()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all: "
                                              f"{DEMO_PASSWORD}):"))
         for email, _name, role, _countries in STAFF:
@@ -91,3 +92,59 @@ class Command(BaseCommand):
         for _legal, trading, _kind, _country, website, _path in COMPANIES[:6]:
             slug = website.split("//")[1].split(".")[0]
             self.stdout.write(f"  admin@{slug}.example{'':12} company admin, {trading or _legal}")
+
+
+# (name, kind, country, city, carries clause, answer): the answer puts the demo request in
+# each state — None: never asked, "pending", "confirmed", "declined", "expired", "cancelled".
+PARTNERS = [
+    ("Andaman Beach Resort Co., Ltd.", "hotel", "TH", "Krabi", True, "pending"),
+    ("Phuket Old Town Hotel", "hotel", "TH", "Phuket", True, "confirmed"),
+    ("Chiang Mai Riverside Lodge", "hotel", "TH", "Chiang Mai", True, "declined"),
+    ("Aegean Blue Suites", "hotel", "GR", "Naxos", False, "expired"),
+    ("Lisbon Harbour Inn", "hotel", "PT", "Lisbon", True, "cancelled"),
+    ("Siam Coach Transfers", "transport", "TH", "Bangkok", True, None),
+    ("Krabi Island Hopping", "excursions", "TH", "Krabi", False, None),
+]
+
+
+def seed_partners() -> None:
+    """Nordic Sun's hotel partners, with confirmation requests in every state (idempotent).
+    Andaman Beach Resort is linked to the signatory of that name, whose admin sees the request
+    at /company/<id>/partner-requests/."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatories.partners import services as partners
+    from signatories.partners.models import ConfirmationRequest, Partner
+
+    operator = Signatory.objects.filter(legal_name="Nordic Sun Tours AB").first()
+    if operator is None or Partner.objects.filter(signatory=operator).exists():
+        return
+    admin = operator.memberships.get(role="admin").user
+    hotel = Signatory.objects.filter(legal_name="Andaman Beach Resort Co., Ltd.").first()
+    for name, kind, country, city, clause, answer in PARTNERS:
+        slug = name.split()[0].lower()
+        partner = partners.partner_create(actor=admin, signatory=operator, data={
+            "name": name, "kind": kind, "country": country, "city": city,
+            "contact_email": f"manager@{slug}.example", "carries_clause": clause,
+            "contract_reference": f"NS-{country}-{slug[:4].upper()}"})
+        if hotel is not None and name == hotel.legal_name:
+            partners.partner_link(actor=admin, partner=partner, linked=hotel)
+        if answer is None:
+            continue
+        req = partners.confirmation_request_send(actor=admin, partner=partner)
+        if answer == "confirmed":
+            partners.confirmation_confirm(request_id=req.pk, name="Demo Manager",
+                                          position="General manager", ip="192.0.2.10",
+                                          user_agent="Demo browser")
+        elif answer == "declined":
+            partners.confirmation_decline(request_id=req.pk, name="Demo Owner", position="Owner",
+                                          reason="We are reviewing our policies first (demo).")
+        elif answer == "cancelled":
+            partners.confirmation_request_cancel(actor=admin, request=req)
+        elif answer == "expired":
+            past = timezone.now() - timedelta(days=45)
+            ConfirmationRequest.objects.filter(pk=req.pk).update(
+                sent_at=past, expires_at=past + timedelta(days=30))
+            partners.confirmation_requests_expire()
