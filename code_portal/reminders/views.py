@@ -52,7 +52,9 @@ def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def reminder_preferences(request: HttpRequest) -> HttpResponse:
     current = services.reminder_preference_for(request.user)
-    form = PreferenceForm(request.POST or None, initial={"optional_reminders": current})
+    # not `request.POST or None`: unticking the only checkbox posts an empty form
+    form = PreferenceForm(request.POST if request.method == "POST" else None,
+                          initial={"optional_reminders": current})
     if request.method == "POST" and form.is_valid():
         services.reminder_preference_set(user=request.user,
                                          optional_reminders=form.cleaned_data["optional_reminders"])
