@@ -388,7 +388,9 @@ def public_confirm(request: HttpRequest, token: str) -> HttpResponse:
             **_answer_ctx(request, req, {}), "token": token,
             "operator": req.signatory.display_name})
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # the token is in the URL: never send it to another site (same-origin keeps the CSRF
+    # Origin check working; "no-referrer" makes browsers post "Origin: null")
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -99,7 +99,7 @@ def test_public_link_confirms_once_and_then_says_it_was_used(client, partner, co
     page = client.get(url)
     assert page.status_code == 200
     assert "zero tolerance" in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     response = client.post(url, {"action": "confirm", "name": "Nok Suda",
                                  "position": "General manager",
                                  "date": timezone.localdate().isoformat(), "agree": "on"},
