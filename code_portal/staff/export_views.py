@@ -43,7 +43,8 @@ def _context(job: ExportJob) -> dict:
     spec = exports.KINDS.get(job.kind)
     return {"job": job, "label": spec.label if spec else job.kind,
             "list_url": spec.list_url if spec else None,
-            "query": exports.clean_params(job.filters).urlencode()}
+            "query": exports.clean_params(job.filters).urlencode(),
+            "keep_days": services.keep_days()}
 
 
 @login_required

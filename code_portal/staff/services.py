@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -33,6 +34,11 @@ DEFAULT_INLINE_MAX_ROWS = 2000
 PROGRESS_EVERY = 500
 
 ProgressCallback = Callable[[int, int], None]
+
+
+def keep_days() -> int:
+    """Days a written export file is kept (settings.STAFF_EXPORT_KEEP_DAYS, default 7)."""
+    return int(getattr(settings, "STAFF_EXPORT_KEEP_DAYS", 7))
 
 
 def inline_max_rows() -> int:
@@ -165,3 +171,19 @@ def _finish(job: ExportJob, status: str, **fields) -> ExportJob | None:
 
         transaction.on_commit(notify)
     return ExportJob.objects.get(pk=job.pk)
+
+
+def export_purge_expired(*, now=None) -> int:
+    """Delete the files of exports finished more than ``keep_days()`` ago; the jobs stay, as
+    the record of who exported what (the page then says the file is no longer available).
+    Returns the number of files deleted. Safe to run concurrently: each job's file is cleared
+    by a conditional update before its file is removed."""
+    cutoff = (now or timezone.now()) - timedelta(days=keep_days())
+    deleted = 0
+    expired = (ExportJob.objects.filter(finished_at__lt=cutoff).exclude(file="")
+               .values_list("pk", "file"))
+    for pk, name in expired.iterator():
+        if ExportJob.objects.filter(pk=pk, file=name).update(file=""):
+            ExportJob.file.field.storage.delete(name)
+            deleted += 1
+    return deleted

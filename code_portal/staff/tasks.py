@@ -77,3 +77,9 @@ def notify_export_finished(job_id: int) -> int:
                  "list_label": services.exports.KINDS[job.kind].label
                  if job.kind in services.exports.KINDS else job.kind},
     )
+
+
+@shared_task(acks_late=True)
+def purge_expired_exports() -> int:
+    """Daily: delete export files older than STAFF_EXPORT_KEEP_DAYS (the jobs stay)."""
+    return services.export_purge_expired()

@@ -369,3 +369,26 @@ def test_another_staff_member_cannot_start_a_job_for_someone_else(web_as, staff_
                                       "requested_by": other.pk})
 
     assert list(ExportJob.objects.values_list("requested_by", flat=True)) == [staff_admin.pk]
+
+
+def test_export_files_are_deleted_after_the_keeping_period_and_the_job_stays(
+        web_as, staff_reviewer, many_signatories, small_threshold, export_job, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.STAFF_EXPORT_KEEP_DAYS = 7
+    client = web_as(staff_reviewer)
+    export_job(client, "signatories", "csv")
+    job = ExportJob.objects.get()
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+
+    assert services.export_purge_expired(now=timezone.now() + timedelta(days=6)) == 0
+    assert services.export_purge_expired(now=timezone.now() + timedelta(days=8)) == 1
+
+    job.refresh_from_db()
+    assert not job.file and not storage.exists(name)
+    assert client.get(reverse("staff-export-download", args=[job.pk])).status_code == 404
+    assert "no longer available" in client.get(
+        reverse("staff-export-detail", args=[job.pk])).content.decode()
