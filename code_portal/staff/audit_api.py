@@ -16,7 +16,7 @@ from code_portal.staff.audit_filters import AuditEventFilter
 from code_portal.staff.selectors import audit_events_for
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class StaffAuditEventSerializer(serializers.ModelSerializer):
     object_type = serializers.SerializerMethodField()
     signatory_name = serializers.SerializerMethodField()
     changes_readable = serializers.SerializerMethodField()
@@ -45,7 +45,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
     retrieve=extend_schema(summary="One audit event"),
 )
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = AuditEventSerializer
+    serializer_class = StaffAuditEventSerializer
     filterset_class = AuditEventFilter
 
     def get_queryset(self) -> QuerySet[AuditEvent]:

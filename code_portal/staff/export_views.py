@@ -97,10 +97,13 @@ def export_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
-def export_download(request: HttpRequest, pk: int) -> HttpResponse:
-    job = export_job_get_for(request.user, pk)
+def download_response(job: ExportJob) -> HttpResponse:
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404
     return private_file_response(job.file, filename=job.filename or f"export-{job.pk}.{job.format}",
                                  content_type=CONTENT_TYPES.get(job.format, ""))
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return download_response(export_job_get_for(request.user, pk))

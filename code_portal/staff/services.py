@@ -46,14 +46,14 @@ def inline_max_rows() -> int:
 
 
 @transaction.atomic
-def export_request(*, actor: User, kind: str, fmt: str,
-                   params: QueryDict | dict) -> tuple[ExportJob, Export | None]:
+def export_request(*, actor: User, kind: str, fmt: str, params: QueryDict | dict,
+                   allow_inline: bool = True) -> tuple[ExportJob, Export | None]:
     """Record an export of a staff list with the list's current filters.
 
     Small results come back as an ``Export`` to write into the response at once (the job is
-    recorded as done, without a file); larger ones get a pending job whose task is enqueued on
-    commit. Either way the export is in the audit trail (who exported which list, with which
-    filters, how many rows).
+    recorded as done, without a file); larger ones (and every one with ``allow_inline=False``,
+    the API's) get a pending job whose task is enqueued on commit. Either way the export is in
+    the audit trail (who exported which list, with which filters, how many rows).
     """
     require(actor, "staff.export")
     spec = exports.KINDS.get(kind)
@@ -66,7 +66,7 @@ def export_request(*, actor: User, kind: str, fmt: str,
         spec.freeze(query)
     queryset = spec.queryset(actor, query)
     total = queryset.count()
-    inline = total <= inline_max_rows()
+    inline = allow_inline and total <= inline_max_rows()
     now = timezone.now()
     job = ExportJob.objects.create(
         requested_by=actor, kind=kind, format=fmt, filters=dict(query.lists()), inline=inline,
