@@ -9,6 +9,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -16,6 +17,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -222,13 +224,41 @@ class Dossier:
     extra: dict = field(default_factory=dict)
 
 
-def _signatory_with_coverage(user: User, pk: int | str, as_of) -> Signatory:
+def _partner_figures(as_of) -> dict:
+    """The partners app's confirmation figures of the outer signatory, as subqueries of the
+    dossier's own signatory query (same definitions as ``partners.selectors
+    .confirmation_summary``: contracts in force on ``as_of``, confirmed on that day)."""
+    from signatories.partners.models import Partner
+    from signatories.partners.selectors import confirmed_on_exists, in_force_q
+
+    in_force = Partner.objects.filter(in_force_q(as_of), signatory=OuterRef("pk")).order_by()
+
+    def count(qs) -> Coalesce:
+        return Coalesce(Subquery(qs.values("signatory").annotate(n=Count("id")).values("n")[:1],
+                                 output_field=IntegerField()), Value(0))
+
+    return {
+        "partners_in_force": count(in_force),
+        "partners_confirmed": count(in_force.filter(confirmed_on_exists(as_of))),
+        "partners_clause": count(in_force.filter(carries_clause=True)),
+        "partners_clause_confirmed": count(in_force.filter(confirmed_on_exists(as_of),
+                                                           carries_clause=True)),
+    }
+
+
+def _signatory_with_figures(user: User, pk: int | str, as_of) -> Signatory:
+    """The signatory with its training coverage and partner figures, in one query."""
     from training.coverage import annotate_coverage
 
     try:
-        return annotate_coverage(signatory_list_for(user), as_of).get(pk=int(pk))
+        return annotate_coverage(signatory_list_for(user), as_of).annotate(
+            **_partner_figures(as_of)).get(pk=int(pk))
     except (Signatory.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
 
 
 def _users_and_invitations(signatory: Signatory, size: int = 25) -> Truncated:
@@ -280,7 +310,7 @@ def signatory_dossier_for(user: User, pk: int | str) -> Dossier:
     Company users and staff who may not see the signatory get 404, as on the staff pages.
     """
     today = timezone.localdate()
-    signatory = _signatory_with_coverage(user, pk, today)
+    signatory = _signatory_with_figures(user, pk, today)
     if not user.has_perm("signatories.view_staff_notes", signatory):
         raise Http404
     from training.coverage import share
@@ -292,8 +322,24 @@ def signatory_dossier_for(user: User, pk: int | str) -> Dossier:
         "cf_trained": signatory.cov_cf_trained, "cf_employees": signatory.cov_cf_employees,
         "cf_share": share(signatory.cov_cf_trained, signatory.cov_cf_employees),
     }
+    partners = {
+        "partners": signatory.partners_in_force, "confirmed": signatory.partners_confirmed,
+        "rate": _share(signatory.partners_confirmed, signatory.partners_in_force),
+        "clause_contracts": signatory.partners_clause,
+        "clause_confirmed": signatory.partners_clause_confirmed,
+        "clause_rate": _share(signatory.partners_clause_confirmed, signatory.partners_clause),
+    }
+    from code_portal.reminders.kinds import KIND_CHOICES
+    from code_portal.reminders.selectors import notification_list_for
+
+    notifications = Truncated.of(notification_list_for(user).filter(signatory=signatory))
+    kinds = dict(KIND_CHOICES)
+    for notification in notifications:
+        notification.kind_label = kinds.get(notification.kind, notification.kind)
     return Dossier(
         signatory=signatory,
+        partners=partners,
+        notifications=notifications,
         users=_users_and_invitations(signatory),
         events=Truncated.of(AuditEvent.objects.filter(signatory=signatory).select_related("actor")),
         notes=Truncated.of(signatory.staff_notes.select_related("author")),

@@ -11,11 +11,15 @@ from django.utils import timezone
 
 from code_portal.audit import audit_record
 from code_portal.models import User
+from code_portal.reminders.models import Notification, NotificationStatus
 from reporting.models import Certificate, ReportStatus
 from signatories import sampling, services
-from signatories.models import MembershipRole, StaffNote
+from signatories.models import MembershipRole, Signatory, StaffNote
+from signatories.partners.models import RequestStatus
+from signatories.partners.selectors import confirmation_summary
 from tests.factories import MembershipFactory, SignatoryFactory, UserFactory
 from tests.reporting.factories import ReportFactory
+from tests.signatories.partners.factories import PartnerFactory, RequestFactory
 from tests.training.factories import HeadcountFactory, RecordFactory, TraineeFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +40,20 @@ def certificate(report, *, revoked=False, replaces=None) -> Certificate:
         valid_from=valid_from, valid_until=valid_from + timedelta(days=364),
         issued_at=timezone.now(), revoked_at=timezone.now() if revoked else None,
         replaces=replaces)
+
+
+def confirmed(partner, *, days_ago=10):
+    day = timezone.localdate() - timedelta(days=days_ago)
+    return RequestFactory(partner=partner, status=RequestStatus.CONFIRMED, confirmed_on=day,
+                          valid_until=day + timedelta(days=364), responded_at=timezone.now(),
+                          responder_name="Hotel manager")
+
+
+def notification(signatory, n: int, **kwargs) -> Notification:
+    return Notification.objects.create(
+        key=f"report-due:{signatory.pk}:{n}", kind="report-due", signatory=signatory,
+        recipients=["admin@nordic.example"], template="reminders/email/report_due",
+        status=NotificationStatus.SENT, sent_at=timezone.now(), **kwargs)
 
 
 def dossier_url(signatory) -> str:
@@ -103,6 +121,40 @@ def test_the_dossier_shows_every_section(web_as, staff_reviewer, full_company):
     # short lists: no "see all" links
     assert reverse("staff-signatory-history", args=[company.pk]) not in html
     assert reverse("staff-signatory-notes", args=[company.pk]) not in html
+
+
+def test_partner_figures_match_the_partners_apps_summary(web_as, staff_reviewer, company_a):
+    today = timezone.localdate()
+    confirmed(PartnerFactory(signatory=company_a, carries_clause=True))
+    confirmed(PartnerFactory(signatory=company_a, carries_clause=False))
+    PartnerFactory(signatory=company_a, carries_clause=True)  # never asked
+    confirmed(PartnerFactory(signatory=company_a), days_ago=400)  # ran out
+    confirmed(PartnerFactory(signatory=company_a, contract_end=today - timedelta(days=1)))
+    confirmed(PartnerFactory(signatory=SignatoryFactory(country="SE")))  # another operator
+    dossier = web_as(staff_reviewer).get(dossier_url(company_a)).context["dossier"]
+    expected = confirmation_summary(Signatory.objects.filter(pk=company_a.pk), today)
+    assert dossier.partners == {
+        "partners": expected["partners"], "confirmed": expected["confirmed"],
+        "rate": expected["share"], "clause_contracts": expected["clause_contracts"],
+        "clause_confirmed": expected["clause_confirmed"], "clause_rate": expected["clause_share"]}
+    assert (dossier.partners["partners"], dossier.partners["confirmed"]) == (4, 2)
+    assert (dossier.partners["clause_contracts"], dossier.partners["clause_confirmed"]) == (3, 1)
+
+
+def test_the_latest_notifications_are_listed_with_a_see_all_link(web_as, staff_reviewer,
+                                                                  company_a, company_b):
+    for n in range(11):
+        notification(company_a, n, reason=f"due in {n} days")
+    notification(company_b, 99, reason="someone else's")
+    client = web_as(staff_reviewer)
+    response = client.get(dossier_url(company_a))
+    html = response.content.decode()
+    rows = response.context["dossier"].notifications
+    assert len(rows) == 10 and rows.more
+    assert {n.signatory_id for n in rows} == {company_a.pk}
+    assert "Annual report due soon" in html
+    assert "someone else" not in html
+    assert reverse("company-notifications", args=[company_a.pk]) in html
 
 
 def test_the_latest_certificate_in_force_is_shown_before_a_revoked_one(web_as, staff_reviewer,
@@ -211,6 +263,8 @@ def fill(company, staff, admin, start, stop):
                                             seed=f"s{i}")
         item = sample.items.get(signatory=company)
         sampling.audit_item_update(item=item, actor=staff, data={"auditor": staff})
+        confirmed(PartnerFactory(signatory=company))
+        notification(company, i)
 
 
 @pytest.mark.parametrize("persona", ["staff_reviewer", "local_rep_sweden"])
@@ -238,3 +292,5 @@ def test_dossier_queries_do_not_grow_with_rows(request, client, company_a, compa
     assert len(dossier.reports) == 14
     assert len(dossier.audit_items) == 10 and dossier.audit_items.more
     assert all(r.cert_revoked_at is None for r in dossier.reports)
+    assert dossier.partners["confirmed"] == 14
+    assert len(dossier.notifications) == 10 and dossier.notifications.more
