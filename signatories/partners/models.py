@@ -59,6 +59,13 @@ class Partner(TimeStampedModel):
         "signatories.Signatory", verbose_name=_("linked signatory"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="partner_of",
         help_text=_("The partner is itself a signatory of The Code."))
+    # Kept by the services (``services.partner_state_refresh``) so that lists and rates need
+    # no correlated subquery per partner: the latest request (for pending / declined / link
+    # expired) and the last day of the longest-running confirmation. A partner is confirmed
+    # today iff confirmed_until >= today (confirmations are never dated in the future).
+    last_request = models.ForeignKey("partners.ConfirmationRequest", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+", editable=False)
+    confirmed_until = models.DateField(_("confirmed until"), null=True, blank=True, editable=False)
     # the import that created it: a re-run of the same import recognises its own rows
     import_job = models.ForeignKey("partners.PartnerImportJob", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+", editable=False)

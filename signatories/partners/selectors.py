@@ -8,6 +8,8 @@ Definitions (also in the README):
 * A partner is **confirmed on D** when one of its requests was confirmed on or before D and is
   valid on D (``confirmed_on <= D <= valid_until``; ``valid_until`` is the day before the
   anniversary, see ``models.valid_until_for``). From the anniversary it no longer counts.
+* ``Partner.confirmed_until`` / ``Partner.last_request`` are kept by the services, so a list
+  page and today's rates read one row per partner (no correlated subquery).
 * The **state** shown per partner (today): confirmed (until the latest ``valid_until``) >
   pending (latest request unanswered, link not expired) > declined (latest request declined) >
   expired (a confirmation that ran out, or a link that expired unanswered) > never asked. A
@@ -23,10 +25,10 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -108,7 +110,7 @@ def confirmation_summary(signatory_queryset: QuerySet[Signatory], as_of: date) -
     For the staff dashboard: pass the signatories the user may see.
     """
     row = (Partner.objects.filter(in_force_q(as_of), signatory__in=signatory_queryset.values("pk"))
-           .annotate(is_confirmed=confirmed_on_exists(as_of)).aggregate(**_counts()))
+           .annotate(is_confirmed=_confirmed_on(as_of)).aggregate(**_counts()))
     return _summary_from(row)
 
 
@@ -128,7 +130,7 @@ def clause_share(signatory: Signatory, as_of: date) -> float | None:
     in force on ``as_of``, the share (%) that carry the Code clause *and* whose hotel's adherence
     is confirmed on that day. None without hotel contracts (then nothing is prefilled)."""
     row = (Partner.objects.filter(in_force_q(as_of), signatory=signatory, kind=PartnerKind.HOTEL)
-           .annotate(is_confirmed=confirmed_on_exists(as_of))
+           .annotate(is_confirmed=_confirmed_on(as_of))
            .aggregate(total=Count("id"),
                       evidenced=Count("id", filter=Q(carries_clause=True, is_confirmed=True))))
     return share(row["evidenced"], row["total"])
@@ -138,25 +140,33 @@ def _scoped_signatories(user: User) -> QuerySet[Signatory]:
     return Signatory.objects.filter(signatory_scope_q(user))
 
 
-def rates_by_signatory(user: User, as_of: date) -> QuerySet:
-    """Staff: per signatory with partners, partners in force / confirmed, lowest share first.
-    Rows are dicts (``signatory``, ``partners``, ``confirmed``); grouped in one query."""
+def rates_signatories_for(user: User) -> QuerySet[Signatory]:
+    """Staff: the signatories (in the user's scope) that have partners, by name: the rows of
+    the rates page, paginated before their figures are computed (``rates_for_signatories``)."""
     if not user.has_perm("partners.view_rates"):
         raise Http404
-    return (Partner.objects.filter(in_force_q(as_of),
-                                   signatory__in=_scoped_signatories(user).values("pk"))
-            .annotate(is_confirmed=confirmed_on_exists(as_of))
-            .values("signatory").annotate(**_counts())
-            .order_by("signatory"))
+    return (_scoped_signatories(user).filter(Exists(Partner.objects.filter(signatory=OuterRef("pk"))))
+            .only("id", "legal_name", "trading_name", "country", "status").order_by("legal_name", "id"))
+
+
+def rates_for_signatories(signatory_ids: list[int], as_of: date) -> dict[int, dict]:
+    """Per signatory: the figures of ``confirmation_summary``. One grouped query."""
+    rows = (Partner.objects.filter(in_force_q(as_of), signatory_id__in=signatory_ids)
+            .annotate(is_confirmed=_confirmed_on(as_of))
+            .values("signatory_id").annotate(**_counts()).order_by())
+    found = {row["signatory_id"]: _summary_from(row) for row in rows}
+    empty = _summary_from({"partners": 0, "confirmed": 0, "clause_contracts": 0,
+                           "clause_confirmed": 0})
+    return {pk: found.get(pk, empty) for pk in signatory_ids}
 
 
 def rates_by_country(user: User, as_of: date) -> list[dict]:
-    """Staff: per country of the operator signatory. One grouped query."""
+    """Staff: per country of the operator signatory. One grouped query over the partners."""
     if not user.has_perm("partners.view_rates"):
         raise Http404
     rows = (Partner.objects.filter(in_force_q(as_of),
                                    signatory__in=_scoped_signatories(user).values("pk"))
-            .annotate(is_confirmed=confirmed_on_exists(as_of))
+            .annotate(is_confirmed=_confirmed_on(as_of))
             .values("signatory__country").annotate(**_counts()).order_by("signatory__country"))
     return [{"country": row["signatory__country"], **_summary_from(row)} for row in rows]
 
@@ -165,21 +175,17 @@ def rates_by_country(user: User, as_of: date) -> list[dict]:
 
 def with_state(partners: QuerySet[Partner], *, today: date | None = None,
                now: datetime | None = None) -> QuerySet[Partner]:
-    """Annotate ``state`` (PartnerState), ``confirmed_until`` and the latest request's
-    ``last_status`` / ``last_sent_at`` / ``last_request_id``: correlated subqueries on
-    partners_req_latest_idx / partners_req_valid_idx, so a page costs one query."""
+    """Annotate ``state`` (PartnerState) from the kept ``confirmed_until`` and the latest
+    request (one join, no subquery per row), and ``last_status`` / ``last_sent_at``.
+
+    For a day in the past, ``confirmed_until`` may belong to a later confirmation: pass
+    ``today`` only for today or later, and use ``confirmed_on_exists`` for past days."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    latest = ConfirmationRequest.objects.filter(partner=OuterRef("pk")).order_by("-sent_at", "-id")
-    confirmations = (ConfirmationRequest.objects.filter(partner=OuterRef("pk"), status=R.CONFIRMED,
-                                                        confirmed_on__lte=today)
-                     .order_by("-valid_until"))
     return partners.annotate(
-        last_request_id=Subquery(latest.values("id")[:1]),
-        last_status=Subquery(latest.values("status")[:1]),
-        last_sent_at=Subquery(latest.values("sent_at")[:1]),
-        last_expires_at=Subquery(latest.values("expires_at")[:1]),
-        confirmed_until=Subquery(confirmations.values("valid_until")[:1]),
+        last_status=F("last_request__status"),
+        last_sent_at=F("last_request__sent_at"),
+        last_expires_at=F("last_request__expires_at"),
     ).annotate(state=Case(
         When(confirmed_until__gte=today, then=Value(PartnerState.CONFIRMED)),
         When(last_status=R.PENDING, last_expires_at__gt=now, then=Value(PartnerState.PENDING)),
@@ -187,6 +193,13 @@ def with_state(partners: QuerySet[Partner], *, today: date | None = None,
         When(confirmed_until__isnull=False, then=Value(PartnerState.EXPIRED)),
         When(last_status__in=[R.PENDING, R.EXPIRED], then=Value(PartnerState.EXPIRED)),
         default=Value(PartnerState.NEVER_ASKED), output_field=CharField()))
+
+
+def _confirmed_on(as_of: date) -> Q | Exists:
+    """Confirmed on ``as_of``: today (or later) from the kept column, a past day by EXISTS."""
+    if as_of >= timezone.localdate():
+        return Q(confirmed_until__gte=as_of)
+    return confirmed_on_exists(as_of)
 
 
 # --- Scoped reads -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,6 +108,23 @@ def partner_link(*, actor: User | None, partner: Partner, linked: Signatory | No
     return partner
 
 
+# --- The partner's kept state ------------------------------------------------------------------------
+
+def partner_state_refresh(partner_ids: Iterable[int] | None = None) -> int:
+    """Recompute ``Partner.last_request`` and ``Partner.confirmed_until`` from the requests, in
+    one UPDATE (all partners with ``None``). Services call it for the partners they touch; the
+    bench calls it after bulk SQL inserts."""
+    partners = Partner.objects.all()
+    if partner_ids is not None:
+        partners = partners.filter(pk__in=list(partner_ids))
+    return partners.update(
+        last_request=Subquery(ConfirmationRequest.objects.filter(partner=OuterRef("pk"))
+                              .order_by("-sent_at", "-id").values("id")[:1]),
+        confirmed_until=Subquery(ConfirmationRequest.objects.filter(
+            partner=OuterRef("pk"), status=R.CONFIRMED).order_by("-valid_until")
+            .values("valid_until")[:1]))
+
+
 # --- Sending requests ---------------------------------------------------------------------------------
 
 def _expire_stale(partner_ids: Iterable[int], now) -> None:
@@ -190,6 +207,8 @@ def confirmation_requests_send(*, actor: User | None, signatory: Signatory,
                      signatory=signatory, to_state=R.PENDING,
                      changes={"email": {"to": req.email}})
     result.sent = [r.pk for r in created]
+    if created:
+        partner_state_refresh([r.partner_id for r in created])
     _enqueue_emails(result.sent)
     return result
 
@@ -310,6 +329,8 @@ def _record_answer(req: ConfirmationRequest, *, actor, status: str, name: str, p
         req.confirmed_on = timezone.localdate(now)
         req.valid_until = valid_until_for(req.confirmed_on)
     req.save()
+    if status == R.CONFIRMED:
+        partner_state_refresh([req.partner_id])
     audit_record(actor=actor, action=f"partner_confirmation.{status}", obj=req,
                  signatory=req.signatory, from_state=R.PENDING, to_state=status, reason=req.decline_reason,
                  changes={"responder": {"to": req.responder_name}, "ip": {"to": req.ip_address},

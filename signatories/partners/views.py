@@ -415,10 +415,9 @@ def staff_rates(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("partners.view_rates"):
         raise Http404
     today = timezone.localdate()
-    page = _page(request, selectors.rates_by_signatory(request.user, today))
-    names = Signatory.objects.in_bulk([row["signatory"] for row in page.object_list])
-    rows = [{**selectors._summary_from(row), "signatory": names.get(row["signatory"])}
-            for row in page.object_list]
+    page = _page(request, selectors.rates_signatories_for(request.user))
+    figures = selectors.rates_for_signatories([s.pk for s in page.object_list], today)
+    rows = [{**figures[s.pk], "signatory": s} for s in page.object_list]
     return render(request, "partners/staff_rates.html", {
         "page": page, "rows": rows, "countries": selectors.rates_by_country(request.user, today),
         "today": today})

@@ -5,7 +5,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from signatories.partners import tokens
+from signatories.partners import services, tokens
 from signatories.partners.models import (
     LINK_VALID_DAYS,
     ConfirmationRequest,
@@ -29,9 +29,6 @@ class PartnerFactory(factory.django.DjangoModelFactory):
 
 
 class RequestFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ConfirmationRequest
-
     partner = factory.SubFactory(PartnerFactory)
     signatory = factory.LazyAttribute(lambda o: o.partner.signatory)
     token_salt = factory.LazyFunction(tokens.new_salt)
@@ -39,6 +36,16 @@ class RequestFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: o.partner.contact_email)
     sent_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda o: o.sent_at + timedelta(days=LINK_VALID_DAYS))
+
+    class Meta:
+        model = ConfirmationRequest
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def keep_partner_state(obj, create, extracted, **kwargs):
+        # as the services do after every request they write
+        if create:
+            services.partner_state_refresh([obj.partner_id])
 
 
 def token_of(req: ConfirmationRequest) -> str:
