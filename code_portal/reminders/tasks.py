@@ -26,7 +26,7 @@ def _backoff(retries: int) -> int:
     # 60 s, 120 s, 240 s … capped: a countdown must stay well below the Redis visibility
     # timeout, or the broker would hand the waiting message to another worker (README).
     base = min(settings.REMINDERS_RETRY_BACKOFF_MAX, 60 * 2 ** retries)
-    return base + random.randint(0, 15)  # noqa: S311 - jitter, not security
+    return base + random.randint(0, base // 4)  # noqa: S311 - jitter, not security
 
 
 @shared_task(bind=True, max_retries=6, **SEND)
