@@ -18,6 +18,9 @@ Definitions (also in the README):
 - *Average training coverage*: the mean, over the signatories of the staff coverage list
   (approved, active, reporting overdue, suspended) that stated a headcount for the year, of
   their coverage as ``training.coverage`` defines it, measured on ``as_of_for_year``.
+- *Partner confirmation rate*: ``signatories.partners.selectors.confirmation_summary`` on the
+  same day as the coverage: partners with a contract in force whose adherence is confirmed on
+  that day, over all partners with a contract in force.
 - *Members at the end of a year*: signed on or before 31 December and not withdrawn or expelled
   by then (the date of the last status change is the date they left).
 - *Reporting compliance of a reporting year*: approved reports / reports of that year whose due
@@ -212,6 +215,7 @@ class Dashboard:
     by_country: list[Breakdown]
     overdue_by_country: list[Breakdown]
     coverage: CoverageSummary
+    partners: dict
     members_over_time: list[YearPoint]
     compliance_by_year: list[YearPoint]
     # (status, type, country, n) rows of the signatories' GROUP BY, for per-country/type tables
@@ -245,6 +249,7 @@ class Dashboard:
                          "listed": self.coverage.listed,
                          "with_headcount": self.coverage.with_headcount,
                          "average": self.coverage.average},
+            "partners": self.partners,
         }
 
 
@@ -360,8 +365,30 @@ def compliance_by_year(reports: QuerySet[Report], *, year: int, today: date) -> 
     return points
 
 
+def partner_figures(signatories: QuerySet[Signatory], *, as_of: date) -> dict:
+    """Partner confirmation rate (``signatories.partners.selectors.confirmation_summary``: one
+    query) and how many signatories have partners with a contract in force (one query: the rows
+    of the staff partners page)."""
+    from signatories.partners.models import Partner
+    from signatories.partners.selectors import confirmation_summary, in_force_q
+
+    summary = confirmation_summary(signatories, as_of)
+    summary["signatories"] = (Partner.objects.filter(in_force_q(as_of),
+                                                     signatory__in=signatories.values("pk"))
+                              .values("signatory").distinct().count())
+    return summary
+
+
+def partner_list_url(filters: DashboardFilters, today: date) -> str | None:
+    # The staff partners page shows today's rates of every signatory in scope: it has no
+    # country, type or date filter, so it matches only the unfiltered current-year dashboard.
+    if filters.country or filters.type or filters.year != today.year:
+        return None
+    return reverse("staff-partner-rates")
+
+
 def dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dashboard:
-    """All the dashboard's figures for a user: six queries, whatever the number of rows."""
+    """All the dashboard's figures for a user: eight queries, whatever the number of rows."""
     signatories = scoped_signatories(user, filters)
     reports = scoped_reports(user, filters)
 
@@ -388,6 +415,8 @@ def dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dash
     # 1 query each: the charts over time
     members = members_over_time(signatories, year=filters.year)
     compliance = compliance_by_year(reports, year=filters.year, today=today)
+    # 2 queries: partner confirmations on the coverage's day
+    partners = partner_figures(signatories, as_of=coverage.as_of)
 
     names = {code: str(name) for code, name in countries}
     by_status = [Breakdown(value, str(label), status_n[value],
@@ -427,10 +456,17 @@ def dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dash
                _("over %(known)s of %(listed)s signatories with a headcount for %(year)s")
                % {"known": coverage.with_headcount, "listed": coverage.listed,
                   "year": coverage.as_of.year}),
+        Figure("partner_confirmation_rate", _("Partner confirmation rate (%)"),
+               partners["share"], partner_list_url(filters, today),
+               _("%(confirmed)s of %(partners)s partners with a contract in force confirmed "
+                 "on %(day)s, at %(signatories)s signatories")
+               % {"confirmed": partners["confirmed"], "partners": partners["partners"],
+                  "day": date_format(coverage.as_of, "DATE_FORMAT"),
+                  "signatories": partners["signatories"]}),
     ]
     return Dashboard(
         filters=filters, today=today, total=total, figures=figures, by_status=by_status,
         by_type=by_type, by_country=by_country, overdue_by_country=overdue_by_country,
-        coverage=coverage, members_over_time=members, compliance_by_year=compliance,
+        coverage=coverage, partners=partners, members_over_time=members, compliance_by_year=compliance,
         groups=groups,
     )

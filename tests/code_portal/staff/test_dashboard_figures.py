@@ -80,7 +80,33 @@ def build_dataset(today: date | None = None, *, size: int = 44) -> Dataset:
             if i % 4 != 3:
                 HeadcountFactory(signatory=sig, year=today.year, employees=2 + i % 5,
                                  customer_facing_employees=1)
+        if status in (S.ACTIVE, S.REPORTING_OVERDUE) and i % 3 != 1:
+            add_partners(sig, today, i)
     return Dataset(today=today, signatories=made)
+
+
+def add_partners(signatory: Signatory, today: date, i: int) -> None:
+    """Partners in force and not, confirmed (valid or run out), declined and never asked."""
+    from tests.signatories.partners.factories import PartnerFactory
+    from tests.signatories.partners.factories import RequestFactory as BaseRequest
+
+    def RequestFactory(**kwargs):  # noqa: N802
+        return BaseRequest(responded_at=timezone.now(), responder_name="Hotel manager", **kwargs)
+
+    ended = PartnerFactory(signatory=signatory, contract_end=today - timedelta(days=10))
+    RequestFactory(partner=ended, status="confirmed", confirmed_on=today - timedelta(days=40),
+                   valid_until=today + timedelta(days=300))
+    for n in range(1 + i % 3):
+        partner = PartnerFactory(signatory=signatory, contract_start=today - timedelta(days=90))
+        if n == 0:
+            RequestFactory(partner=partner, status="confirmed",
+                           confirmed_on=today - timedelta(days=30),
+                           valid_until=today + timedelta(days=330))
+        elif n == 1:
+            RequestFactory(partner=partner, status="confirmed",
+                           confirmed_on=today - timedelta(days=400),
+                           valid_until=today - timedelta(days=35))
+        # n == 2: never asked
 
 
 # --- the expected figures, counted directly over the rows ---------------------------------------
@@ -107,7 +133,18 @@ def expected(countries: set[str] | None, today: date, year: int) -> dict:
         head = Headcount.objects.filter(signatory=s, year=today.year).first()
         if head and head.employees:
             shares.append(round(100 * min(trained.get(s.pk, 0), head.employees) / head.employees, 1))
+    from signatories.partners.models import ConfirmationRequest, Partner
+
+    in_force = [p for p in Partner.objects.filter(signatory_id__in=ids)
+                if (p.contract_start is None or p.contract_start <= today)
+                and (p.contract_end is None or p.contract_end >= today)]
+    confirmed = [p for p in in_force if any(
+        r.status == "confirmed" and r.confirmed_on <= today <= r.valid_until
+        for r in ConfirmationRequest.objects.filter(partner=p))]
     return {
+        "partner_confirmation_rate": (round(100 * len(confirmed) / len(in_force), 1)
+                                      if in_force else None),
+        "partner_signatories": len({p.signatory_id for p in in_force}),
         "signatories": len(sigs),
         "members": sum(s.status == S.ACTIVE for s in sigs),
         "applications_waiting": sum(s.status == S.APPLIED for s in sigs),
@@ -148,8 +185,9 @@ def test_every_figure_equals_a_direct_count(request, dataset, persona, countries
     want = expected(countries, today, today.year)
     for key in ("signatories", "members", "applications_waiting", "signatories_overdue",
                 "reports_in_review", "reports_due_this_month", "reports_overdue",
-                "reports_approved", "training_coverage"):
+                "reports_approved", "training_coverage", "partner_confirmation_rate"):
         assert data.figure(key).value == want[key], key
+    assert data.partners["signatories"] == want["partner_signatories"]
     assert data.coverage.listed == want["coverage_listed"]
     assert data.coverage.with_headcount == want["coverage_known"]
     assert {b.key: b.count for b in data.by_status} == want["by_status"]
@@ -161,6 +199,7 @@ def test_every_figure_equals_a_direct_count(request, dataset, persona, countries
                                      "reports_overdue", "reports_approved", "members",
                                      "applications_waiting", "signatories_overdue"))
         assert 0 < want["coverage_known"] < want["coverage_listed"]
+        assert 0 < want["partner_confirmation_rate"] < 100
 
 
 def test_filters_by_country_and_type_and_year(dataset, staff_reviewer):
@@ -220,8 +259,12 @@ def test_every_link_lands_on_a_list_with_as_many_rows(request, dataset, web_as, 
     assert {f.key for f in linked} >= {"signatories", "members", "applications_waiting",
                                         "signatories_overdue", "reports_in_review",
                                         "training_coverage"}
+    # the partners page has no country/type filter: linked only from the unfiltered dashboard
+    assert (data.figure("partner_confirmation_rate").url is not None) == (not filters)
+    rows_behind = {"training_coverage": data.coverage.listed,
+                   "partner_confirmation_rate": data.partners["signatories"]}
     for figure in linked:
-        want = data.coverage.listed if figure.key == "training_coverage" else figure.value
+        want = rows_behind.get(figure.key, figure.value)
         assert _list_count(client, figure.url) == want, figure.key
     for breakdown in [*data.by_status, *data.by_type, *data.by_country, *data.overdue_by_country]:
         assert _list_count(client, breakdown.url) == breakdown.count, breakdown.url

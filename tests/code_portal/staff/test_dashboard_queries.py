@@ -11,9 +11,10 @@ from tests.code_portal.staff.test_dashboard_figures import build_dataset
 
 pytestmark = pytest.mark.django_db
 
-# session, user, then the dashboard's six (GROUP BY of signatories, report counts, trained
-# people, headcounts, members over time, compliance by year)
-PAGE_QUERIES = 8
+# session, user, then the dashboard's eight (GROUP BY of signatories, report counts, trained
+# people, headcounts, members over time, compliance by year, partner confirmations, signatories
+# with partners)
+PAGE_QUERIES = 10
 
 
 @pytest.mark.parametrize("persona", ["staff_reviewer", "local_rep_sweden"])
