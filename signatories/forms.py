@@ -140,3 +140,5 @@ class AuditItemForm(forms.Form):
     def __init__(self, *args, auditors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["auditor"].queryset = auditors
+        self.fields["auditor"].label_from_instance = lambda user: (
+            f"{user.full_name} <{user.email}>" if user.full_name else user.email)
