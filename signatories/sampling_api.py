@@ -26,7 +26,7 @@ from signatories.models import (
 
 class AuditItemSerializer(serializers.ModelSerializer):
     signatory_name = serializers.CharField(source="signatory.legal_name", read_only=True)
-    signatory_country = CountryField(source="signatory.country", read_only=True)
+    signatory_country = serializers.CharField(source="signatory.country.code", read_only=True)
     auditor = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.exclude(staff_role=StaffRole.NONE), allow_null=True, required=False)
     auditor_email = serializers.EmailField(source="auditor.email", read_only=True, default=None)
