@@ -42,6 +42,9 @@ from signatories.permissions import may_sample_country
 
 ITEM_FIELDS = ["status", "auditor", "findings", "outcome", "follow_up_on"]
 MAX_SEED_LENGTH = 64
+# In-depth audits of more companies than this are not a sample any more; the bound also keeps
+# the draw (one item and one audit row per signatory) a short transaction.
+MAX_SAMPLE_SIZE = 1000
 
 
 def population(*, country: str = "", types: Sequence[str] = ()) -> QuerySet[Signatory]:
@@ -115,6 +118,10 @@ def audit_sample_draw(
     if not ids:
         raise DomainError(_("No active signatory matches these filters."), field="country")
     n = sample_size_for(len(ids), size=size, percentage=percentage)
+    if n > MAX_SAMPLE_SIZE:
+        raise DomainError(_("A sample holds at most %(max)d signatories; this one would hold "
+                            "%(n)d.") % {"max": MAX_SAMPLE_SIZE, "n": n},
+                          field="size" if size is not None else "percentage")
     chosen = draw(ids, seed=seed, size=n)
 
     sample = AuditSample.objects.create(

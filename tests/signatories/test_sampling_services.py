@@ -312,3 +312,14 @@ def test_local_rep_sees_only_samples_of_their_countries(staff_reviewer, local_re
     assert list(selectors.audit_sample_list_for(local_rep_other_country)) == [kenyan]
     assert set(selectors.audit_sample_list_for(staff_reviewer)) == {swedish, kenyan, everywhere}
     assert set(selectors.audit_item_list_for(local_rep_sweden)) == set(swedish.items.all())
+
+
+def test_a_sample_is_bounded(staff_reviewer, monkeypatch):
+    monkeypatch.setattr(sampling, "MAX_SAMPLE_SIZE", 4)
+    active(10, country="SE")
+    with pytest.raises(DomainError) as exc:
+        sampling.audit_sample_draw(actor=staff_reviewer, country="SE", percentage=Decimal(50))
+    assert exc.value.field == "percentage"
+    with pytest.raises(DomainError):
+        sampling.audit_sample_draw(actor=staff_reviewer, country="SE", size=5)
+    assert sampling.audit_sample_draw(actor=staff_reviewer, country="SE", size=4).sample_size == 4
