@@ -45,7 +45,7 @@ class PartnerUpdateSerializer(PartnerSerializer):
         read_only_fields = ["signatory", "linked_signatory"]
 
 
-class RequestSerializer(serializers.ModelSerializer):
+class ConfirmationRequestSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     guidelines_version = serializers.SlugRelatedField(slug_field="version", read_only=True)
 
@@ -60,48 +60,48 @@ class RequestSerializer(serializers.ModelSerializer):
         return obj.effective_status
 
 
-class BulkSerializer(serializers.Serializer):
+class PartnerBulkSendSerializer(serializers.Serializer):
     signatory = serializers.IntegerField()
     partners = serializers.ListField(child=serializers.IntegerField(), required=False,
                                      help_text="Partner ids; leave out for every partner.")
 
 
-class BulkResultSerializer(serializers.Serializer):
+class PartnerBulkResultSerializer(serializers.Serializer):
     sent = serializers.ListField(child=serializers.IntegerField())
     already_pending = serializers.IntegerField()
     without_email = serializers.IntegerField()
 
 
-class LinkSerializer(serializers.Serializer):
+class PartnerLinkSerializer(serializers.Serializer):
     linked_signatory = serializers.IntegerField(allow_null=True)
 
 
-class ImportSerializer(serializers.Serializer):
+class PartnerImportSerializer(serializers.Serializer):
     signatory = serializers.IntegerField()
     file = serializers.FileField()
     import_valid_rows = serializers.BooleanField(default=False)
 
 
-class ImportJobSerializer(serializers.ModelSerializer):
+class PartnerImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = PartnerImportJob
         fields = ["id", "signatory", "original_name", "status", "import_valid_rows", "total_rows",
                   "processed_rows", "created_partners", "errors", "created_at", "finished_at"]
 
 
-class AnswerSerializer(serializers.Serializer):
+class PartnerConfirmSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     position = serializers.CharField(max_length=200)
     date = serializers.DateField(required=False)
 
 
-class DeclineSerializer(serializers.Serializer):
+class PartnerDeclineSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     position = serializers.CharField(max_length=200)
     reason = serializers.CharField(max_length=2000)
 
 
-class SuggestionSerializer(serializers.ModelSerializer):
+class PartnerSuggestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Signatory
         fields = ["id", "legal_name", "trading_name", "country", "website"]
@@ -145,8 +145,8 @@ class PartnerViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.partner_delete(actor=self.request.user, partner=instance)
 
-    @extend_schema(request=None, responses={200: RequestSerializer(many=True),
-                                            201: RequestSerializer})
+    @extend_schema(request=None, responses={200: ConfirmationRequestSerializer(many=True),
+                                            201: ConfirmationRequestSerializer})
     @action(detail=True, methods=["get", "post"], url_path="confirmation-requests",
             url_name="confirmation-requests")
     def confirmation_requests(self, request, pk=None):
@@ -154,11 +154,11 @@ class PartnerViewSet(viewsets.ModelViewSet):
         partner = self.get_object()
         if request.method == "POST":
             req = services.confirmation_request_send(actor=request.user, partner=partner)
-            return Response(RequestSerializer(req).data, status=status.HTTP_201_CREATED)
+            return Response(ConfirmationRequestSerializer(req).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.request_list_for(request.user, partner))
-        return self.get_paginated_response(RequestSerializer(page, many=True).data)
+        return self.get_paginated_response(ConfirmationRequestSerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={200: RequestSerializer})
+    @extend_schema(request=None, responses={200: ConfirmationRequestSerializer})
     @action(detail=True, methods=["post"],
             url_path=r"confirmation-requests/(?P<request_pk>\d+)/cancel", url_name="cancel")
     def cancel(self, request, pk=None, request_pk=None):
@@ -168,22 +168,22 @@ class PartnerViewSet(viewsets.ModelViewSet):
         except ConfirmationRequest.DoesNotExist as exc:
             raise Http404 from exc
         req = services.confirmation_request_cancel(actor=request.user, request=req)
-        return Response(RequestSerializer(req).data)
+        return Response(ConfirmationRequestSerializer(req).data)
 
-    @extend_schema(responses={200: SuggestionSerializer(many=True)})
+    @extend_schema(responses={200: PartnerSuggestionSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="link-suggestions", url_name="link-suggestions")
     def link_suggestions(self, request, pk=None):
         partner = self.get_object()
         if not request.user.has_perm("partners.manage_partners", partner.signatory):
             raise PermissionDenied
-        return Response(SuggestionSerializer(selectors.link_suggestions(partner), many=True).data)
+        return Response(PartnerSuggestionSerializer(selectors.link_suggestions(partner), many=True).data)
 
-    @extend_schema(request=LinkSerializer, responses={200: PartnerSerializer})
+    @extend_schema(request=PartnerLinkSerializer, responses={200: PartnerSerializer})
     @action(detail=True, methods=["post"], url_path="link", url_name="link")
     def link(self, request, pk=None):
         """Link the partner to a signatory (any that the suggestions offer), or null to unlink."""
         partner = self.get_object()
-        serializer = LinkSerializer(data=request.data)
+        serializer = PartnerLinkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         target = serializer.validated_data["linked_signatory"]
         linked = None
@@ -195,33 +195,33 @@ class PartnerViewSet(viewsets.ModelViewSet):
         services.partner_link(actor=request.user, partner=partner, linked=linked)
         return Response(PartnerSerializer(selectors.partner_get_for(request.user, partner.pk)).data)
 
-    @extend_schema(request=BulkSerializer, responses={200: BulkResultSerializer})
+    @extend_schema(request=PartnerBulkSendSerializer, responses={200: PartnerBulkResultSerializer})
     @action(detail=False, methods=["post"], url_path="request-confirmations",
             url_name="request-confirmations")
     def request_confirmations(self, request):
         """Bulk: send requests to the listed partners of a signatory (or all of them)."""
-        serializer = BulkSerializer(data=request.data)
+        serializer = PartnerBulkSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signatory = _operator(request, serializer.validated_data["signatory"])
         result = services.confirmation_requests_send(
             actor=request.user, signatory=signatory,
             partner_ids=serializer.validated_data.get("partners"))
-        return Response(BulkResultSerializer(result).data)
+        return Response(PartnerBulkResultSerializer(result).data)
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer},
-                   responses={202: ImportJobSerializer})
+    @extend_schema(request={"multipart/form-data": PartnerImportSerializer},
+                   responses={202: PartnerImportJobSerializer})
     @action(detail=False, methods=["post"], url_path="import", url_name="import",
             parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request):
-        serializer = ImportSerializer(data=request.data)
+        serializer = PartnerImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signatory = _operator(request, serializer.validated_data["signatory"])
         job = services.partner_import_create(
             actor=request.user, signatory=signatory, upload=serializer.validated_data["file"],
             import_valid_rows=serializer.validated_data["import_valid_rows"])
-        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(PartnerImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={200: ImportJobSerializer})
+    @extend_schema(responses={200: PartnerImportJobSerializer})
     @action(detail=False, methods=["get"], url_path=r"imports/(?P<job_pk>\d+)",
             url_name="import-detail")
     def import_detail(self, request, job_pk=None):
@@ -229,7 +229,7 @@ class PartnerViewSet(viewsets.ModelViewSet):
         if job is None:
             raise Http404
         signatory = _operator(request, job.signatory_id)
-        return Response(ImportJobSerializer(selectors.import_get_for(request.user, signatory,
+        return Response(PartnerImportJobSerializer(selectors.import_get_for(request.user, signatory,
                                                                      job_pk)).data)
 
 
@@ -238,7 +238,7 @@ class AddressedRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     """Requests addressed to a hotel signatory (``?signatory=`` one of the user's companies);
     its admins and reporters confirm or decline from their account."""
 
-    serializer_class = RequestSerializer
+    serializer_class = ConfirmationRequestSerializer
     lookup_value_regex = r"\d+"
     filterset_class = None
 
@@ -247,12 +247,14 @@ class AddressedRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return selectors.addressed_signatory_for(self.request.user, pk)
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ConfirmationRequest.objects.none()
         return selectors.addressed_requests_for(self.request.user, self._hotel())
 
     def _answer(self, request, pk, decline: bool):
         hotel = self._hotel()
         req = selectors.addressed_request_get_for(request.user, hotel, pk)
-        data = (DeclineSerializer if decline else AnswerSerializer)(data=request.data)
+        data = (PartnerDeclineSerializer if decline else PartnerConfirmSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         common = {"request_id": req.pk, "name": data.validated_data["name"],
                   "position": data.validated_data["position"], "ip": client_ip(request),
@@ -261,20 +263,20 @@ class AddressedRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             req = services.confirmation_decline(reason=data.validated_data["reason"], **common)
         else:
             req = services.confirmation_confirm(when=data.validated_data.get("date"), **common)
-        return Response(RequestSerializer(req).data)
+        return Response(ConfirmationRequestSerializer(req).data)
 
-    @extend_schema(request=AnswerSerializer, responses={200: RequestSerializer})
+    @extend_schema(request=PartnerConfirmSerializer, responses={200: ConfirmationRequestSerializer})
     @action(detail=True, methods=["post"], url_path="confirm", url_name="confirm")
     def confirm(self, request, pk=None):
         return self._answer(request, pk, decline=False)
 
-    @extend_schema(request=DeclineSerializer, responses={200: RequestSerializer})
+    @extend_schema(request=PartnerDeclineSerializer, responses={200: ConfirmationRequestSerializer})
     @action(detail=True, methods=["post"], url_path="decline", url_name="decline")
     def decline(self, request, pk=None):
         return self._answer(request, pk, decline=True)
 
 
-class PublicRequestSerializer(serializers.Serializer):
+class PartnerPublicRequestSerializer(serializers.Serializer):
     status = serializers.CharField()
     operator = serializers.CharField()
     partner = serializers.CharField()
@@ -311,35 +313,35 @@ class PublicConfirmationView(APIView):
             raise Http404("This link is not valid.")
         return req
 
-    @extend_schema(responses={200: PublicRequestSerializer})
+    @extend_schema(responses={200: PartnerPublicRequestSerializer})
     def get(self, request, token: str):
-        return Response(PublicRequestSerializer(_public(self._request(token))).data)
+        return Response(PartnerPublicRequestSerializer(_public(self._request(token))).data)
 
 
 class PublicConfirmView(PublicConfirmationView):
-    @extend_schema(request=AnswerSerializer, responses={200: PublicRequestSerializer})
+    @extend_schema(request=PartnerConfirmSerializer, responses={200: PartnerPublicRequestSerializer})
     def post(self, request, token: str):
         req = self._request(token)
-        data = AnswerSerializer(data=request.data)
+        data = PartnerConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         req = services.confirmation_confirm(
             request_id=req.pk, name=data.validated_data["name"],
             position=data.validated_data["position"], when=data.validated_data.get("date"),
             ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
-        return Response(PublicRequestSerializer(_public(req)).data)
+        return Response(PartnerPublicRequestSerializer(_public(req)).data)
 
 
 class PublicDeclineView(PublicConfirmationView):
-    @extend_schema(request=DeclineSerializer, responses={200: PublicRequestSerializer})
+    @extend_schema(request=PartnerDeclineSerializer, responses={200: PartnerPublicRequestSerializer})
     def post(self, request, token: str):
         req = self._request(token)
-        data = DeclineSerializer(data=request.data)
+        data = PartnerDeclineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         req = services.confirmation_decline(
             request_id=req.pk, name=data.validated_data["name"],
             position=data.validated_data["position"], reason=data.validated_data["reason"],
             ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
-        return Response(PublicRequestSerializer(_public(req)).data)
+        return Response(PartnerPublicRequestSerializer(_public(req)).data)
 
 
 class RatesView(APIView):
