@@ -27,7 +27,7 @@ BRAND = HexColor("#0b4f8a")
 WARN = HexColor("#8a4b00")
 OK = HexColor("#1e6b35")
 INK = HexColor("#1b1f24")
-WIDTH, HEIGHT = 480, 240
+WIDTH, HEIGHT = 600, 260
 MAX_COUNTRIES = 15  # bars in "overdue by country"; the table lists every country
 
 
@@ -73,9 +73,9 @@ def _vertical_bars(labels: list[str], values: list[float], *, colour, font: str,
     chart.data = [values]
     chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.fontSize = 9
     chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontSize = 9
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = maximum or _nice_max(max(values, default=0))
     chart.valueAxis.valueStep = chart.valueAxis.valueMax / 5
@@ -83,7 +83,7 @@ def _vertical_bars(labels: list[str], values: list[float], *, colour, font: str,
     chart.bars[0].strokeColor = None
     chart.barLabelFormat = value_format
     chart.barLabels.fontName = font
-    chart.barLabels.fontSize = 8
+    chart.barLabels.fontSize = 9
     chart.barLabels.nudge = 6
     drawing.add(chart)
     return drawing
@@ -97,9 +97,9 @@ def _horizontal_bars(labels: list[str], values: list[float], *, colour, font: st
     chart.data = [list(reversed(values))]
     chart.categoryAxis.categoryNames = list(reversed(labels))
     chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.fontSize = 9
     chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontSize = 9
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = _nice_max(max(values, default=0))
     chart.valueAxis.valueStep = chart.valueAxis.valueMax / 5
@@ -107,7 +107,7 @@ def _horizontal_bars(labels: list[str], values: list[float], *, colour, font: st
     chart.bars[0].strokeColor = None
     chart.barLabelFormat = "%d"
     chart.barLabels.fontName = font
-    chart.barLabels.fontSize = 8
+    chart.barLabels.fontSize = 9
     chart.barLabels.nudge = 8
     drawing.add(chart)
     return drawing
@@ -218,6 +218,8 @@ def chart_svg(chart: Chart) -> str:
     svg = re.sub(r"<desc>.*?</desc>",
                  f'<desc id="{desc_id}">{html.escape(chart.description)}</desc>', svg, count=1,
                  flags=re.S)
+    # scale to the page's width (the viewBox keeps the proportions), no fixed pixel size
+    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg width="100%"', svg, count=1)
     svg = svg.replace("<svg ", f'<svg role="img" aria-labelledby="{title_id} {desc_id}" ', 1)
     svg = _STYLE.sub(_style_to_attributes, svg)
     svg = svg.replace('id="clip"', f'id="{key}-clip"').replace("url(#clip)", f"url(#{key}-clip)")
