@@ -13,6 +13,7 @@ from django.core import mail
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from signatories.partners.models import ConfirmationRequest, RequestStatus
+from tests.code_portal.test_accessibility import serious_violations
 from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,6 +68,8 @@ def test_operator_imports_sends_and_sees_the_hotels_confirmation(live_server, ch
     expect(page.get_by_role("row").filter(has_text="Railay Cliff Hotel")).to_contain_text(
         "Never asked")
 
+    assert not serious_violations(page), serious_violations(page)
+
     # 2. Send requests to all partners.
     page.get_by_role("button", name="Send requests to all partners").click()
     expect(page.get_by_text("Requests sent: 2.")).to_be_visible()
@@ -81,6 +84,7 @@ def test_operator_imports_sends_and_sees_the_hotels_confirmation(live_server, ch
     hotel.goto(f"{base}/partners/{path}")
     expect(hotel.get_by_role("heading", level=1)).to_contain_text("asks you to confirm")
     expect(hotel.get_by_text("zero tolerance", exact=False).first).to_be_visible()
+    assert not serious_violations(hotel), serious_violations(hotel)
     confirm = hotel.locator("form").filter(has=hotel.get_by_role("button", name="Confirm adherence"))
     confirm.get_by_label("Your name").fill("Malee Srisuk")
     confirm.get_by_label("Your position").fill("General manager")
@@ -89,10 +93,13 @@ def test_operator_imports_sends_and_sees_the_hotels_confirmation(live_server, ch
     expect(hotel.get_by_text("Thank you: your confirmation has been recorded.")).to_be_visible()
     expect(hotel.get_by_text("This link has already been used")).to_be_visible()
 
-    # 4. The operator sees it.
+    # 4. The operator sees it, and can read the import page and the partner's history.
     page.reload()
     expect(page.get_by_role("row").filter(has_text="Railay Cliff Hotel")).to_contain_text(
         "Confirmed until")
+    page.get_by_role("link", name="Railay Cliff Hotel").click()
+    expect(page.get_by_role("cell", name=re.compile("Malee Srisuk"))).to_be_visible()
+    assert not serious_violations(page), serious_violations(page)
     req = ConfirmationRequest.objects.get(partner__name="Railay Cliff Hotel")
     assert req.status == RequestStatus.CONFIRMED and req.responder_name == "Malee Srisuk"
     assert req.ip_address == "127.0.0.1" and "Chrome" in req.user_agent
