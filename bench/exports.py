@@ -94,7 +94,8 @@ def run_export(user, kind: str, fmt: str, params: dict) -> dict:
     with CaptureQueriesContext(connection) as ctx:
         started = time.perf_counter()
         # the job is run right here, as the task would: nothing goes to the broker
-        with mock.patch("code_portal.staff.tasks.run_export.delay"):
+        with mock.patch("code_portal.staff.tasks.run_export.delay",
+                        return_value=mock.Mock(id="bench")):
             job, _ = services.export_request(actor=user, kind=kind, fmt=fmt, params=params,
                                              allow_inline=False)
         with mock.patch("code_portal.staff.tasks.notify_export_finished.delay"):
