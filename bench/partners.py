@@ -149,7 +149,7 @@ def top_up(signatories: int, partners: int, big_count: int) -> Signatory:
     started = time.perf_counter()
     ConfirmationRequest.objects.filter(partner__name__startswith=PREFIX).delete()
     Partner.objects.filter(name__startswith=PREFIX).delete()
-    per = max(1, (partners - big_count) // signatories)
+    per = max(1, round((partners - big_count) / signatories))
     seed = seed_postgres if connection.vendor == "postgresql" else seed_orm
     seed(signatories, per, big, big_count)
     print(f"  … in {time.perf_counter() - started:.0f} s", flush=True)

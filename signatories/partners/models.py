@@ -65,6 +65,10 @@ class Partner(TimeStampedModel):
     # today iff confirmed_until >= today (confirmations are never dated in the future).
     last_request = models.ForeignKey("partners.ConfirmationRequest", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+", editable=False)
+    # copies of the latest request's status and link expiry: a partner's state is then a CASE
+    # on its own row (no join to the requests on lists, filters and counts)
+    last_status = models.CharField(max_length=10, blank=True, editable=False)
+    last_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmed_until = models.DateField(_("confirmed until"), null=True, blank=True, editable=False)
     # the import that created it: a re-run of the same import recognises its own rows
     import_job = models.ForeignKey("partners.PartnerImportJob", null=True, blank=True,

@@ -25,7 +25,6 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -175,18 +174,14 @@ def rates_by_country(user: User, as_of: date) -> list[dict]:
 
 def with_state(partners: QuerySet[Partner], *, today: date | None = None,
                now: datetime | None = None) -> QuerySet[Partner]:
-    """Annotate ``state`` (PartnerState) from the kept ``confirmed_until`` and the latest
-    request (one join, no subquery per row), and ``last_status`` / ``last_sent_at``.
+    """Annotate ``state`` (PartnerState) from the partner's kept columns (``confirmed_until``,
+    ``last_status``, ``last_expires_at``): a CASE on its own row, no join, no subquery.
 
     For a day in the past, ``confirmed_until`` may belong to a later confirmation: pass
     ``today`` only for today or later, and use ``confirmed_on_exists`` for past days."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    return partners.annotate(
-        last_status=F("last_request__status"),
-        last_sent_at=F("last_request__sent_at"),
-        last_expires_at=F("last_request__expires_at"),
-    ).annotate(state=Case(
+    return partners.annotate(state=Case(
         When(confirmed_until__gte=today, then=Value(PartnerState.CONFIRMED)),
         When(last_status=R.PENDING, last_expires_at__gt=now, then=Value(PartnerState.PENDING)),
         When(last_status=R.DECLINED, then=Value(PartnerState.DECLINED)),

@@ -14,7 +14,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,9 +118,11 @@ def partner_state_refresh(partner_ids: Iterable[int] | None = None) -> int:
     partners = Partner.objects.all()
     if partner_ids is not None:
         partners = partners.filter(pk__in=list(partner_ids))
+    latest = ConfirmationRequest.objects.filter(partner=OuterRef("pk")).order_by("-sent_at", "-id")
     return partners.update(
-        last_request=Subquery(ConfirmationRequest.objects.filter(partner=OuterRef("pk"))
-                              .order_by("-sent_at", "-id").values("id")[:1]),
+        last_request=Subquery(latest.values("id")[:1]),
+        last_status=Coalesce(Subquery(latest.values("status")[:1]), Value("")),
+        last_expires_at=Subquery(latest.values("expires_at")[:1]),
         confirmed_until=Subquery(ConfirmationRequest.objects.filter(
             partner=OuterRef("pk"), status=R.CONFIRMED).order_by("-valid_until")
             .values("valid_until")[:1]))
@@ -141,6 +144,7 @@ def _mark_expired(req: ConfirmationRequest) -> None:
         status=R.EXPIRED, updated_at=timezone.now())
     if updated:
         req.status = R.EXPIRED
+        partner_state_refresh([req.partner_id])
         audit_record(actor=None, action="partner_confirmation.expired", obj=req,
                      signatory=req.signatory, from_state=R.PENDING, to_state=R.EXPIRED)
 
@@ -231,6 +235,7 @@ def confirmation_request_cancel(*, actor: User | None, request: ConfirmationRequ
     if not updated:
         raise DomainError(_("Only a pending request can be cancelled."))
     request.refresh_from_db()
+    partner_state_refresh([request.partner_id])
     audit_record(actor=actor, action="partner_confirmation.cancelled", obj=request,
                  signatory=request.signatory, from_state=R.PENDING, to_state=R.CANCELLED)
     return request
@@ -329,8 +334,7 @@ def _record_answer(req: ConfirmationRequest, *, actor, status: str, name: str, p
         req.confirmed_on = timezone.localdate(now)
         req.valid_until = valid_until_for(req.confirmed_on)
     req.save()
-    if status == R.CONFIRMED:
-        partner_state_refresh([req.partner_id])
+    partner_state_refresh([req.partner_id])
     audit_record(actor=actor, action=f"partner_confirmation.{status}", obj=req,
                  signatory=req.signatory, from_state=R.PENDING, to_state=status, reason=req.decline_reason,
                  changes={"responder": {"to": req.responder_name}, "ip": {"to": req.ip_address},
