@@ -392,3 +392,35 @@ def test_export_files_are_deleted_after_the_keeping_period_and_the_job_stays(
     assert client.get(reverse("staff-export-download", args=[job.pk])).status_code == 404
     assert "no longer available" in client.get(
         reverse("staff-export-detail", args=[job.pk])).content.decode()
+
+
+def test_a_local_representative_asking_for_another_country_gets_no_rows(web_as, local_rep_sweden,
+                                                                        company_a, company_b):
+    rows = _rows(_export(web_as(local_rep_sweden), "signatories", "csv", "country=TH"), "csv")
+
+    assert rows[1:] == []
+
+
+@pytest.mark.parametrize("kind", ["signatories", "reports", "audit"])
+def test_export_queries_do_not_grow_with_rows(web_as, staff_reviewer, staff_admin, kind):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            report = ReportFactory(status=ReportStatus.SUBMITTED)
+            audit_record(actor=staff_admin, action="report.submitted", obj=report,
+                         signatory=report.signatory)
+
+    client = web_as(staff_reviewer)
+    add(2)
+    _content(_export(client, kind, "csv"))  # warm-up: session, content types
+    with CaptureQueriesContext(connection) as few:
+        assert len(_rows(_export(client, kind, "csv"), "csv")) > 2
+    add(40)
+
+    with CaptureQueriesContext(connection) as many:
+        rows = _rows(_export(client, kind, "csv"), "csv")
+
+    assert len(rows) > 42
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
