@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import (
     CharField,
@@ -219,9 +219,8 @@ class Dossier:
     reports: list
     audit_items: Truncated
     coverage: dict
-    partners: dict | None = None
-    notifications: Truncated | None = None
-    extra: dict = field(default_factory=dict)
+    partners: dict
+    notifications: Truncated
 
 
 def _partner_figures(as_of) -> dict:
@@ -255,10 +254,6 @@ def _signatory_with_figures(user: User, pk: int | str, as_of) -> Signatory:
             **_partner_figures(as_of)).get(pk=int(pk))
     except (Signatory.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-
-
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def _users_and_invitations(signatory: Signatory, size: int = 25) -> Truncated:
@@ -309,11 +304,16 @@ def signatory_dossier_for(user: User, pk: int | str) -> Dossier:
 
     Company users and staff who may not see the signatory get 404, as on the staff pages.
     """
+    # Imported here: the partners and reminders selectors import this module.
+    from code_portal.reminders.kinds import KIND_CHOICES
+    from code_portal.reminders.selectors import notification_list_for
+    from signatories.partners.selectors import share as partner_share
+    from training.coverage import share
+
     today = timezone.localdate()
     signatory = _signatory_with_figures(user, pk, today)
     if not user.has_perm("signatories.view_staff_notes", signatory):
         raise Http404
-    from training.coverage import share
 
     coverage = {
         "as_of": today,
@@ -324,13 +324,12 @@ def signatory_dossier_for(user: User, pk: int | str) -> Dossier:
     }
     partners = {
         "partners": signatory.partners_in_force, "confirmed": signatory.partners_confirmed,
-        "rate": _share(signatory.partners_confirmed, signatory.partners_in_force),
+        "rate": partner_share(signatory.partners_confirmed, signatory.partners_in_force),
         "clause_contracts": signatory.partners_clause,
         "clause_confirmed": signatory.partners_clause_confirmed,
-        "clause_rate": _share(signatory.partners_clause_confirmed, signatory.partners_clause),
+        "clause_rate": partner_share(signatory.partners_clause_confirmed,
+                                     signatory.partners_clause),
     }
-    from code_portal.reminders.kinds import KIND_CHOICES
-    from code_portal.reminders.selectors import notification_list_for
 
     notifications = Truncated.of(notification_list_for(user).filter(signatory=signatory))
     kinds = dict(KIND_CHOICES)
