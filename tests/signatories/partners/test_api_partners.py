@@ -145,3 +145,24 @@ def test_import_via_api(api_as, company_admin, company_a, oncommit):
     job = api.get(reverse("api-partner-import-detail", args=[response.json()["id"]])).json()
     assert job["status"] == "done" and job["created_partners"] == 1
     assert Partner.objects.get(signatory=company_a).carries_clause is True
+
+
+def test_bulk_send_ignores_partners_of_another_company(api_as, outsider, company_b, partner):
+    api = api_as(outsider)
+    result = api.post(reverse("api-partner-request-confirmations"),
+                      {"signatory": company_b.pk, "partners": [partner.pk]}, format="json").json()
+    assert result == {"sent": [], "already_pending": 0, "without_email": 0}
+    assert not ConfirmationRequest.objects.filter(partner=partner).exists()
+
+
+def test_staff_rates_are_scoped_to_the_local_reps_countries(api_as, local_rep_sweden,
+                                                            local_rep_other_country, partner,
+                                                            company_b):
+    PartnerFactory(signatory=company_b)
+    sweden = api_as(local_rep_sweden).get(reverse("api-partner-rates")).json()
+    assert [row["country"] for row in sweden] == ["SE"]
+    assert api_as(local_rep_other_country).get(reverse("api-partner-rates")).json() == []
+
+
+def test_company_users_get_404_on_staff_rates(api_as, company_admin):
+    assert api_as(company_admin).get(reverse("api-partner-rates")).status_code == 404
