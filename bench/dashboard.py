@@ -13,7 +13,9 @@ Seeding reuses the other benches' seeders, so the data has the same shape: signa
 completions and this year's headcounts with ``INSERT … SELECT generate_series`` as in
 ``bench/training_coverage.py`` (about 1.25 completions per person, three courses). Re-runs top
 up. Each scenario is requested once to warm up, then ``--repeat`` times through the Django test
-client; printed: median and best wall time, time in SQL, number of queries. It asserts nothing.
+client, first with the cache cleared before each request (the figures computed), then with the
+figures cached; printed: median and best wall time, time in SQL, number of queries. It asserts
+nothing.
 
 Use a database of its own: it writes millions of rows.
 """
@@ -37,6 +39,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -74,11 +77,13 @@ def top_up(signatories: int, reports: int, records: int, reviewer_ids: list[int]
     print(f"  … in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def measure(client: Client, url: str, repeat: int) -> dict:
+def measure(client: Client, url: str, repeat: int, *, cold: bool) -> dict:
     response = client.get(url)  # warm-up: connection, templates, fonts, query plans
     assert response.status_code == 200, (url, response.status_code)
     walls, sqls, counts = [], [], []
     for _ in range(repeat):
+        if cold:
+            cache.clear()  # the figures are computed again (see CACHE_SECONDS)
         reset_queries()
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
@@ -133,13 +138,15 @@ def main() -> None:
         ("annual summary PDF (staff)", "staff", pdf),
         ("annual summary PDF, local rep", "local_rep", pdf),
     ]
-    header = f"{'scenario':<38} {'median ms':>9} {'best ms':>8} {'SQL ms':>8} {'queries':>7}"
+    header = f"{'scenario':<45} {'median ms':>9} {'best ms':>8} {'SQL ms':>8} {'queries':>7}"
     print(header)
     print("-" * len(header))
     for label, persona, url in scenarios:
-        r = measure(clients[persona], url, args.repeat)
-        print(f"{label:<38} {r['median']:>9.0f} {r['best']:>8.0f} {r['sql']:>8.0f} "
-              f"{r['queries']:>7}", flush=True)
+        for cold in (True, False):
+            r = measure(clients[persona], url, args.repeat, cold=cold)
+            name = f"{label}, {'computed' if cold else 'cached'}"
+            print(f"{name:<45} {r['median']:>9.0f} {r['best']:>8.0f} {r['sql']:>8.0f} "
+                  f"{r['queries']:>7}", flush=True)
 
 
 if __name__ == "__main__":

@@ -36,10 +36,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -62,6 +65,10 @@ HISTORY_YEARS = 10  # members over time
 COMPLIANCE_YEARS = 5
 # Coverage buckets (lower bound inclusive, upper exclusive; the last includes 100 %).
 COVERAGE_BUCKETS = ((0, 25), (25, 50), (50, 75), (75, 101))
+# The figures are kept this long (seconds) per scope, filters, day and language: at 100k
+# signatories and millions of training records a cold computation takes seconds
+# (bench/dashboard.py); the page says when its figures were computed.
+CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,7 @@ class Dashboard:
     compliance_by_year: list[YearPoint]
     # (status, type, country, n) rows of the signatories' GROUP BY, for per-country/type tables
     groups: list[dict] = field(default_factory=list)
+    computed_at: datetime = field(default_factory=timezone.now)
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
@@ -229,6 +237,7 @@ class Dashboard:
             "filters": {"year": self.filters.year, "country": self.filters.country,
                         "type": self.filters.type},
             "today": self.today.isoformat(),
+            "computed_at": self.computed_at.isoformat(),
             "signatories": self.total,
             "figures": {f.key: f.as_dict() for f in self.figures},
             "by_status": [b.as_dict() for b in self.by_status],
@@ -470,3 +479,22 @@ def dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dash
         coverage=coverage, partners=partners, members_over_time=members, compliance_by_year=compliance,
         groups=groups,
     )
+
+
+def _cache_key(user: User, filters: DashboardFilters, today: date) -> str:
+    # Central staff all see everything: one shared entry. Anyone else (local representatives:
+    # their countries plus the companies they belong to) gets an entry of their own.
+    scope = "central" if user.staff_role in (StaffRole.ADMIN, StaffRole.REVIEWER) else f"u{user.pk}"
+    return (f"staff-dashboard:v1:{scope}:{filters.year}:{filters.country}:{filters.type}:"
+            f"{today.isoformat()}:{get_language()}")
+
+
+def cached_dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dashboard:
+    """:func:`dashboard_for`, kept ``CACHE_SECONDS`` in the cache (labels are translated, so
+    the language is part of the key)."""
+    key = _cache_key(user, filters, today)
+    data = cache.get(key)
+    if data is None:
+        data = dashboard_for(user, filters, today=today)
+        cache.set(key, data, CACHE_SECONDS)
+    return data

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from code_portal.staff.dashboard import dashboard_for, parse_filters
+from code_portal.staff.dashboard import cached_dashboard_for, parse_filters
 
 
 class DashboardView(APIView):
@@ -29,4 +29,4 @@ class DashboardView(APIView):
             raise Http404
         today = timezone.localdate()
         filters = parse_filters(request.query_params, today=today)
-        return Response(dashboard_for(request.user, filters, today=today).as_dict())
+        return Response(cached_dashboard_for(request.user, filters, today=today).as_dict())

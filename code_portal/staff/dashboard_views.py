@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET
 
 from code_portal.staff.charts import build_charts
 from code_portal.staff.dashboard import (
+    CACHE_SECONDS,
     FIRST_YEAR,
     DashboardFilters,
+    cached_dashboard_for,
     country_choices,
-    dashboard_for,
     parse_filters,
 )
 from code_portal.staff.summary_pdf import render_summary, summary_data, summary_filename
@@ -35,7 +36,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request, "staff.view_dashboard")
     today = timezone.localdate()
     filters = parse_filters(request.GET, today=today)
-    data = dashboard_for(request.user, filters, today=today)
+    data = cached_dashboard_for(request.user, filters, today=today)
     charts = [{"chart": chart, "svg": chart.svg()} for chart in build_charts(data)]
     return render(request, "staff/dashboard.html", {
         "dashboard": data, "filters": filters, "charts": charts,
@@ -43,6 +44,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "countries": country_choices(request.user),
         "types": SignatoryType.choices,
         "can_download_summary": request.user.has_perm("staff.view_annual_summary"),
+        "cache_minutes": CACHE_SECONDS // 60,
     })
 
 

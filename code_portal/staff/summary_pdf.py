@@ -43,7 +43,7 @@ from code_portal.staff.charts import Chart, build_charts
 from code_portal.staff.dashboard import (
     Dashboard,
     DashboardFilters,
-    dashboard_for,
+    cached_dashboard_for,
     report_counts_by,
     scoped_reports,
 )
@@ -123,7 +123,7 @@ def _breakdown_rows(keys: list[tuple[str, str]], by: str, dashboard: Dashboard,
 def summary_data(user: User, filters: DashboardFilters, *, today: date) -> SummaryData:
     """The figures of ``filters.year`` for the user's scope: the dashboard's queries plus two
     (the report figures per country and per type)."""
-    dashboard = dashboard_for(user, filters, today=today)
+    dashboard = cached_dashboard_for(user, filters, today=today)
     reports = scoped_reports(user, filters)
     by_country_reports = report_counts_by(reports, "country", today=today, year=filters.year)
     by_type_reports = report_counts_by(reports, "type", today=today, year=filters.year)

@@ -129,3 +129,17 @@ def test_api_and_page_give_the_same_figures(dataset, web_as, api_as, staff_admin
     assert {k: v["value"] for k, v in body["figures"].items()} == {
         f.key: f.value for f in page.figures}
     assert body["filters"] == {"year": params["year"], "country": "", "type": "hotel"}
+
+
+def test_cached_figures_are_never_shared_across_scopes(dataset, web_as, api_as,
+                                                       local_rep_sweden, local_rep_other_country,
+                                                       staff_reviewer):
+    # one after the other, within the cache period: each sees their own scope
+    totals = {}
+    for user in (staff_reviewer, local_rep_sweden, local_rep_other_country):
+        totals[user.email] = api_as(user).get(api_url()).json()["signatories"]
+    assert totals[staff_reviewer.email] == Signatory.objects.count()
+    assert totals[local_rep_sweden.email] == Signatory.objects.filter(country="SE").count()
+    assert totals[local_rep_other_country.email] == Signatory.objects.filter(country="KE").count()
+    page = web_as(local_rep_other_country).get(page_url()).context["dashboard"]
+    assert [b.key for b in page.by_country] == ["KE"]
