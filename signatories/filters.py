@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from signatories.models import Signatory, SignatoryStatus, SignatoryType
+from signatories.models import AuditSample, Signatory, SignatoryStatus, SignatoryType
 
 
 class SignatoryFilter(django_filters.FilterSet):
@@ -32,3 +32,21 @@ class SignatoryFilter(django_filters.FilterSet):
             Q(legal_name__icontains=value) | Q(trading_name__icontains=value)
             | Q(membership_number__iexact=value)
         )
+
+
+class AuditSampleFilter(django_filters.FilterSet):
+    """Audit samples: by country (blank = samples over every country) and by a signatory
+    they drew. The queryset is already scoped to the samples the user may see."""
+
+    country = django_filters.ChoiceFilter(choices=lambda: [("all", _("Every country")),
+                                                           *countries],
+                                          method="filter_country", label=_("Country"))
+    signatory = django_filters.NumberFilter(field_name="items__signatory",
+                                            label=_("Drew the signatory (id)"), distinct=False)
+
+    class Meta:
+        model = AuditSample
+        fields = ["country", "signatory"]
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(country="" if value == "all" else value)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from code_portal.models import StaffRole, User
 from signatories import sampling, selectors
+from signatories.filters import AuditSampleFilter
 from signatories.models import (
     AuditItem,
     AuditItemStatus,
@@ -91,9 +92,10 @@ class _StaffOnly:
 
 class AuditSampleViewSet(_StaffOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          viewsets.GenericViewSet):
-    """Audit samples: list, draw (POST) and read one with its items."""
+    """Audit samples: list (filters ``country``, ``all`` for samples over every country, and
+    ``signatory``), draw (POST) and read one with its items."""
 
-    filter_backends: list = []
+    filterset_class = AuditSampleFilter
 
     def get_queryset(self) -> QuerySet[AuditSample]:
         if getattr(self, "swagger_fake_view", False):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from code_portal.errors import DomainError
 from code_portal.models import AuditEvent
 from signatories import sampling, selectors
+from signatories.filters import AuditSampleFilter
 from signatories.forms import AuditItemForm, AuditSampleDrawForm
 
 PAGE_SIZE = 25
@@ -37,16 +38,20 @@ def _form_error(form, exc: DomainError) -> None:
 @login_required
 def sample_list(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
-    samples = selectors.audit_sample_list_for(request.user)
+    filterset = AuditSampleFilter(request.GET or None,
+                                  queryset=selectors.audit_sample_list_for(request.user))
+    samples = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     signatory = None
-    if request.GET.get("signatory"):
-        # "see all audits" of one signatory, from its dossier
-        signatory = selectors.signatory_get_for(request.user, request.GET["signatory"])
-        samples = samples.filter(items__signatory=signatory)
+    if filterset.is_bound and filterset.is_valid() and filterset.form.cleaned_data["signatory"]:
+        # "see all audits" of one signatory, from its dossier: name it (404 if out of scope)
+        signatory = selectors.signatory_get_for(request.user,
+                                                filterset.form.cleaned_data["signatory"])
+    query = request.GET.copy()
+    query.pop("page", None)
     page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "signatories/sampling_list.html", {
-        "page": page, "signatory": signatory,
-        "query": f"signatory={signatory.pk}" if signatory else "",
+        "page": page, "signatory": signatory, "filter": filterset,
+        "query": query.urlencode(),
         "can_draw": request.user.has_perm("signatories.draw_audit_sample"),
     })
 

@@ -339,3 +339,29 @@ def test_sample_detail_runs_a_fixed_number_of_queries(client, api_client, staff_
     assert counts(large) == counts(small)
     with django_assert_max_num_queries(7):
         client.get(f"/staff/audit-samples/{large.pk}/")
+
+
+def test_samples_filter_by_country_and_by_signatory(web_as, api_as, staff_reviewer, swedish,
+                                                    thai, everywhere, company_a):
+    client = web_as(staff_reviewer)
+    api = api_as(staff_reviewer)
+
+    def page(**params):
+        return {s.pk for s in client.get(reverse("staff-audit-samples"), params).context["page"]}
+
+    def listed(**params):
+        return {s["id"] for s in api.get("/api/v1/audit-samples/", params).json()["results"]}
+
+    for ids in (page, listed):
+        assert ids(country="SE") == {swedish.pk}
+        assert ids(country="TH") == {thai.pk}
+        assert ids(country="all") == {everywhere.pk}
+    drew_a = {s.pk for s in (swedish, everywhere) if s.items.filter(signatory=company_a).exists()}
+    assert page(signatory=company_a.pk) == listed(signatory=company_a.pk) == drew_a
+
+
+def test_local_rep_cannot_name_another_countrys_signatory_in_the_filter(
+        web_as, local_rep_other_country, company_a):
+    response = web_as(local_rep_other_country).get(reverse("staff-audit-samples"),
+                                                   {"signatory": company_a.pk})
+    assert response.status_code == 404
