@@ -181,6 +181,57 @@ def _coverage_rows(qs: QuerySet, params: QueryDict) -> Export:
     return staff_coverage_export(qs, as_of=_coverage_as_of(params))
 
 
+# --- Partner confirmation rates per signatory (/staff/partners/) --------------------------------
+
+PARTNER_BATCH = 2000
+
+
+def _partner_rates(user: User, params: QueryDict) -> QuerySet:
+    # the page has no filters: the whole list, in the user's scope, in the page's order
+    from signatories.partners.selectors import rates_signatories_for
+
+    return rates_signatories_for(user)
+
+
+def _partner_rate_rows(qs: QuerySet, params: QueryDict) -> Export:
+    from signatories.models import SignatoryStatus
+    from signatories.partners.selectors import rates_for_signatories
+
+    labels = _Labels(SignatoryStatus.choices)
+    (statuses,) = labels.choices
+    today = timezone.localdate()
+    rows = qs.values_list("pk", "membership_number", "legal_name", "country", "status"
+                          ).iterator(chunk_size=ITERATOR_CHUNK)
+
+    def generate() -> Iterator[list]:
+        # the page's figures (one grouped query per batch of signatories, as the page does
+        # for its 25 rows)
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == PARTNER_BATCH:
+                yield from _partner_batch(batch)
+                batch = []
+        if batch:
+            yield from _partner_batch(batch)
+
+    def _partner_batch(batch: list[tuple]) -> Iterator[list]:
+        figures = rates_for_signatories([row[0] for row in batch], today)
+        for pk, number, legal, country, status in batch:
+            f = figures[pk]
+            yield [number, legal, labels.country(country), statuses.get(status, status),
+                   f["partners"], f["confirmed"], f["share"], f["clause_contracts"],
+                   f["clause_confirmed"], f["clause_share"]]
+
+    return Export(
+        filename=f"partner-confirmations-{today}", sheet=_("Partner confirmations"),
+        header=[_("Membership number"), _("Signatory"), _("Country"), _("Status"),
+                _("Partners (contract in force)"), _("Confirmed"), _("Confirmed (%)"),
+                _("Contracts with the clause"), _("Of which confirmed"),
+                _("Clause contracts confirmed (%)")],
+        rows=generate())
+
+
 # --- Audit trail (/staff/audit/) -----------------------------------------------------------------
 
 def _audit(user: User, params: QueryDict) -> QuerySet:
@@ -236,6 +287,8 @@ KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (
                _reports, _report_rows),
     ExportKind("training_coverage", gettext_lazy("Training coverage"), "staff-training",
                _coverage, _coverage_rows),
+    ExportKind("partner_rates", gettext_lazy("Partner confirmations"), "staff-partner-rates",
+               _partner_rates, _partner_rate_rows),
     ExportKind("audit", gettext_lazy("Audit trail"), "staff-audit-list", _audit, _audit_rows,
                _audit_freeze),
 )}

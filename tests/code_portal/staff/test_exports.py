@@ -424,3 +424,36 @@ def test_export_queries_do_not_grow_with_rows(web_as, staff_reviewer, staff_admi
 
     assert len(rows) > 42
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_partner_confirmation_rates_export_has_the_pages_figures_in_the_users_scope(
+        web_as, staff_reviewer, local_rep_sweden, company_a, company_b, monkeypatch):
+    from django.utils import timezone
+
+    from code_portal.staff import exports
+    from signatories.partners import services as partner_services
+    from signatories.partners.selectors import rates_for_signatories
+    from tests.signatories.partners.factories import PartnerFactory, RequestFactory
+
+    monkeypatch.setattr(exports, "PARTNER_BATCH", 1)  # several batches
+    for company, confirmed in ((company_a, 1), (company_b, 0)):
+        for i in range(2):
+            partner = PartnerFactory(signatory=company, carries_clause=i == 0)
+            if i < confirmed:
+                req = RequestFactory(partner=partner)
+                partner_services.confirmation_confirm(request_id=req.pk, name="Nok",
+                                                      position="GM", ip="192.0.2.1",
+                                                      user_agent="UA")
+    page = rates_for_signatories([company_a.pk, company_b.pk], timezone.localdate())
+
+    rows = _rows(_export(web_as(staff_reviewer), "partner_rates", "csv"), "csv")
+    mine = _rows(_export(web_as(local_rep_sweden), "partner_rates", "xlsx"), "xlsx")
+
+    exported = {r[1]: [int(r[4]), int(r[5]), r[6]] for r in rows[1:]}
+    assert exported == {
+        company.legal_name: [page[company.pk]["partners"], page[company.pk]["confirmed"],
+                             "" if page[company.pk]["share"] is None
+                             else str(page[company.pk]["share"])]
+        for company in (company_a, company_b)}
+    assert exported[company_a.legal_name] == [2, 1, "50.0"]
+    assert [r[1] for r in mine[1:]] == [company_a.legal_name]
