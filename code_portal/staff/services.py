@@ -140,8 +140,11 @@ def export_execute(*, job_id: int, on_progress: ProgressCallback | None = None) 
             job.file.save(filename, File(handle, name=filename), save=False)
         finally:
             handle.close()
-        return _finish(job, ExportStatus.DONE, file=job.file.name, filename=filename,
-                       total_rows=rows_written[0], processed_rows=rows_written[0])
+        finished = _finish(job, ExportStatus.DONE, file=job.file.name, filename=filename,
+                           total_rows=rows_written[0], processed_rows=rows_written[0])
+        if finished is None:  # another run of the same job finished first: keep its file only
+            job.file.delete(save=False)
+        return finished
 
 
 def export_fail(*, job_id: int, message: str = "") -> ExportJob | None:

@@ -457,3 +457,27 @@ def test_partner_confirmation_rates_export_has_the_pages_figures_in_the_users_sc
         for company in (company_a, company_b)}
     assert exported[company_a.legal_name] == [2, 1, "50.0"]
     assert [r[1] for r in mine[1:]] == [company_a.legal_name]
+
+
+def test_a_run_that_loses_the_race_to_finish_leaves_no_file_behind(
+        staff_reviewer, many_signatories, small_threshold, monkeypatch, tmp_path,
+        django_capture_on_commit_callbacks):
+    from code_portal.staff import exports
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _export_ = services.export_request(actor=staff_reviewer, kind="signatories",
+                                                fmt="csv", params={})
+    write = exports.write_file
+
+    def write_while_another_run_finishes(export, fmt):
+        handle = write(export, fmt)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE, file="other.csv")
+        return handle
+
+    monkeypatch.setattr(exports, "write_file", write_while_another_run_finishes)
+
+    assert services.export_execute(job_id=job.pk) is None
+
+    assert ExportJob.objects.get(pk=job.pk).file.name == "other.csv"
+    written = list((tmp_path / "media").rglob("*.csv"))
+    assert written == []
