@@ -57,12 +57,12 @@ COUNTRIES = ["TH", "SE", "GR", "KE", "PT", "ES", "MX", "KH"]
 PARTNERS_SQL = """
     INSERT INTO partners_partner (created_at, updated_at, signatory_id, kind, name, country, city,
         contact_email, website, website_domain, language, contract_reference, contract_start,
-        contract_end, carries_clause)
+        contract_end, carries_clause, last_status)
     SELECT now(), now(), s.id, (%(kinds)s::text[])[1 + (s.id + g) %% 7],
            %(prefix)s || s.id || '-' || g, (%(countries)s::text[])[1 + (s.id * 7 + g) %% 8],
            'Bench city', 'p' || s.id || '-' || g || '@bench.example', '', '', '', 'C-' || g,
            current_date - 800, CASE WHEN g %% 10 = 0 THEN current_date - 30 END,
-           (s.id + g) %% 3 <> 0
+           (s.id + g) %% 3 <> 0, ''
     FROM ({signatories}) s CROSS JOIN generate_series(1, %(per)s) g"""
 
 REQUESTS_SQL = """
