@@ -349,7 +349,7 @@ def scan_reports_overdue(today: date | None = None) -> OverdueResult:
     suspended: set[int] = set()
     config = reminder_settings()
     escalation = config[kinds.REPORT_ESCALATION]
-    grace = escalation.offsets[-1]
+    grace = min(escalation.offsets)
     # Only signatories with a step to take cost queries: active ones (flag), or past the grace
     # period (suspend). Everything else was decided by the two queries above.
     candidates = [ob for ob in obligations
@@ -442,7 +442,7 @@ def scan_training_refreshers(today: date | None = None) -> list[int]:
     config = reminder_settings()[kind]
     if not config.enabled:
         return []
-    window = config.offsets[0]
+    window = max(config.offsets)
     records = list(
         refreshers_due(today, within_days=window)
         .filter(signatory__status__in=CHASED)
@@ -491,7 +491,7 @@ def scan_applications_waiting(today: date | None = None) -> list[int]:
     config = reminder_settings()[kind]
     if not config.enabled:
         return []
-    threshold = config.offsets[-1]
+    threshold = min(config.offsets)
     limit = datetime.combine(today - timedelta(days=threshold), datetime.min.time(),
                              tzinfo=timezone.get_current_timezone())
     waiting = list(Signatory.objects.filter(status=S.APPLIED, applied_at__lt=limit)

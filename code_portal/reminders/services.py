@@ -53,7 +53,7 @@ def _config(kind: str) -> ReminderConfig | None:
 @dataclass(frozen=True)
 class KindSettings:
     enabled: bool
-    offsets: list[int]  # largest first
+    offsets: list[int]  # ascending
     repeat_every_days: int | None
 
 
@@ -66,18 +66,18 @@ def reminder_settings() -> dict[str, KindSettings]:
         offsets = (row.offsets if row is not None and row.offsets else defaults.offsets)
         result[kind] = KindSettings(
             enabled=row.enabled if row is not None else True,
-            offsets=sorted({int(o) for o in offsets}, reverse=True),
+            offsets=sorted({int(o) for o in offsets}),
             repeat_every_days=(row.repeat_every_days if row is not None
                                else defaults.repeat_every_days))
     return result
 
 
 def reminder_offsets(kind: str) -> list[int]:
-    """The configured offsets (days) of a kind, or the defaults declared in ``kinds.py``."""
+    """The configured offsets (days) of a kind, ascending, or the defaults in ``kinds.py``."""
     config = _config(kind)
     if config is not None and config.offsets:
-        return sorted({int(o) for o in config.offsets}, reverse=True)
-    return sorted(DEFAULTS[kind].offsets, reverse=True)
+        return sorted({int(o) for o in config.offsets})
+    return sorted(DEFAULTS[kind].offsets)
 
 
 def reminder_repeat_every(kind: str) -> int | None:
@@ -248,8 +248,9 @@ def notification_claim_send(notification_id: int) -> Notification:
 
 
 def notification_mark_sent(notification: Notification) -> None:
+    # last_error stays: the log shows that it took a retry, and why
     Notification.objects.filter(pk=notification.pk, status=NS.SENDING).update(
-        status=NS.SENT, sent_at=timezone.now(), last_error="")
+        status=NS.SENT, sent_at=timezone.now())
 
 
 def notification_release(notification_id: int, error: str, *, final: bool) -> None:

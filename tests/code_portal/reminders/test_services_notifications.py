@@ -82,6 +82,7 @@ def test_a_transient_failure_is_logged_and_scheduled_for_a_retry_that_sends_once
     assert tasks.send_notification.delay(notification.pk).get() is False  # a duplicate retry
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 2)
+    assert "SMTP down" in notification.last_error  # the log keeps why it took two attempts
     assert len(mail.outbox) == 1
 
 
@@ -131,14 +132,14 @@ def test_a_send_in_another_workers_hands_is_not_repeated_until_its_lease_expires
 
 def test_partner_kind_has_its_default_offsets(db):
     assert DEFAULTS[PARTNER_CONFIRMATION_PENDING].offsets == (7, 21)
-    assert services.reminder_offsets("partner-confirmation-pending") == [21, 7]
+    assert services.reminder_offsets("partner-confirmation-pending") == [7, 21]
 
 
 def test_offsets_come_from_the_staff_setting(db):
     ReminderConfig.objects.filter(kind="report-due").update(offsets=[45, 10])
-    assert services.reminder_offsets("report-due") == [45, 10]
+    assert services.reminder_offsets("report-due") == [10, 45]
     ReminderConfig.objects.filter(kind="report-due").delete()
-    assert services.reminder_offsets("report-due") == [60, 30, 7]
+    assert services.reminder_offsets("report-due") == [7, 30, 60]
 
 
 def test_optional_recipients_drop_unsubscribed_and_inactive_users(db):
