@@ -492,8 +492,7 @@ def scan_applications_waiting(today: date | None = None) -> list[int]:
     if not config.enabled:
         return []
     threshold = min(config.offsets)
-    limit = datetime.combine(today - timedelta(days=threshold), datetime.min.time(),
-                             tzinfo=timezone.get_current_timezone())
+    limit = datetime.combine(today - timedelta(days=threshold), datetime.min.time(), tzinfo=UTC)
     waiting = list(Signatory.objects.filter(status=S.APPLIED, applied_at__lt=limit)
                    .order_by("applied_at", "id")
                    .values_list("id", "legal_name", "country", "applied_at"))

@@ -56,6 +56,24 @@ def test_the_day_before_the_first_offset_sends_nothing(company, time_machine,
     assert mail.outbox == [] and Notification.objects.count() == 0
 
 
+def test_the_day_turns_at_midnight_utc_whatever_the_time_zone_setting(
+        company, settings, time_machine, django_capture_on_commit_callbacks):
+    from datetime import UTC, datetime
+
+    settings.TIME_ZONE = "Pacific/Auckland"  # 13 hours ahead: already the next day there
+    day_before = DUE - timedelta(days=61)
+    time_machine.move_to(datetime(day_before.year, day_before.month, day_before.day, 23, 59, 59,
+                                  tzinfo=UTC), tick=False)
+    assert scans.scan_date() == day_before
+    with django_capture_on_commit_callbacks(execute=True):
+        assert scans.scan_reports_due() == []
+    time_machine.move_to(datetime(day_before.year, day_before.month, day_before.day + 1,
+                                  0, 0, 0, tzinfo=UTC), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(scans.scan_reports_due()) == 1
+    assert keys() == [f"report-due:{company.pk}:2025:60d:en"]
+
+
 def test_a_missed_day_is_caught_up_once(company, time_machine,
                                         django_capture_on_commit_callbacks):
     # beat was down on day −60: the next run (−45) sends the 60-day reminder, and only once
