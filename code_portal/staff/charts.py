@@ -38,10 +38,10 @@ class Chart:
     description: str
     columns: tuple[str, str]
     rows: list[tuple[str, str]]
-    build: Callable[[str], Drawing]  # font name → drawing
+    build: Callable[[str, str], Drawing]  # (font, font of the category labels) → drawing
 
-    def drawing(self, font: str = "Helvetica") -> Drawing:
-        return self.build(font)
+    def drawing(self, font: str = "Helvetica", category_font: str | None = None) -> Drawing:
+        return self.build(font, category_font or font)
 
     def svg(self) -> str:
         return chart_svg(self)
@@ -66,13 +66,14 @@ def _empty(font: str, message: str) -> Drawing:
 
 
 def _vertical_bars(labels: list[str], values: list[float], *, colour, font: str,
-                   value_format: str, maximum: float | None = None) -> Drawing:
+                   category_font: str, value_format: str, maximum: float | None = None
+                   ) -> Drawing:
     drawing = Drawing(WIDTH, HEIGHT)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 50, 40, WIDTH - 70, HEIGHT - 70
     chart.data = [values]
     chart.categoryAxis.categoryNames = labels
-    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontName = category_font
     chart.categoryAxis.labels.fontSize = 9
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 9
@@ -89,14 +90,15 @@ def _vertical_bars(labels: list[str], values: list[float], *, colour, font: str,
     return drawing
 
 
-def _horizontal_bars(labels: list[str], values: list[float], *, colour, font: str) -> Drawing:
+def _horizontal_bars(labels: list[str], values: list[float], *, colour, font: str,
+                     category_font: str) -> Drawing:
     drawing = Drawing(WIDTH, HEIGHT)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 130, 20, WIDTH - 160, HEIGHT - 40
     # reportlab draws the first category at the bottom: reverse, so the largest is on top
     chart.data = [list(reversed(values))]
     chart.categoryAxis.categoryNames = list(reversed(labels))
-    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontName = category_font
     chart.categoryAxis.labels.fontSize = 9
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 9
@@ -125,29 +127,31 @@ def build_charts(dashboard: Dashboard) -> list[Chart]:
     buckets = dashboard.coverage.buckets
     no_data = _("No data for these filters.")
 
-    def members_drawing(font: str) -> Drawing:
+    def members_drawing(font: str, category_font: str) -> Drawing:
         return _vertical_bars([str(p.year) for p in members], [p.value or 0 for p in members],
-                              colour=BRAND, font=font, value_format="%d")
+                              colour=BRAND, font=font, category_font=category_font,
+                              value_format="%d")
 
-    def compliance_drawing(font: str) -> Drawing:
+    def compliance_drawing(font: str, category_font: str) -> Drawing:
         if not any(p.denominator for p in compliance):
             return _empty(font, no_data)
         return _vertical_bars([str(p.year) for p in compliance],
                               [p.value or 0 for p in compliance], colour=OK, font=font,
-                              value_format="%g %%", maximum=100)
+                              category_font=category_font, value_format="%g %%", maximum=100)
 
-    def overdue_drawing(font: str) -> Drawing:
+    def overdue_drawing(font: str, category_font: str) -> Drawing:
         if not overdue:
             return _empty(font, _("No signatory is flagged reporting overdue."))
         top = overdue[:MAX_COUNTRIES]
         return _horizontal_bars([b.label[:22] for b in top], [b.count for b in top],
-                                colour=WARN, font=font)
+                                colour=WARN, font=font, category_font=category_font)
 
-    def coverage_drawing(font: str) -> Drawing:
+    def coverage_drawing(font: str, category_font: str) -> Drawing:
         if not any(n for _label, n in buckets):
             return _empty(font, no_data)
         return _vertical_bars([label for label, _n in buckets], [n for _label, n in buckets],
-                              colour=BRAND, font=font, value_format="%d")
+                              colour=BRAND, font=font, category_font=category_font,
+                              value_format="%d")
 
     first, last = members[0].year, members[-1].year
     return [

@@ -26,8 +26,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
@@ -47,10 +45,12 @@ from code_portal.staff.dashboard import (
     report_counts_by,
     scoped_reports,
 )
-from reporting.pdf import FONT_DIR
+from reporting.pdf import BOLD_FONTS, REGULAR_FONTS, font_runs
 from signatories.models import SignatoryStatus, SignatoryType
 
-FONT, FONT_BOLD = "SummarySans", "SummarySansBold"
+# The certificate's fonts: DejaVu Sans first, then Noto Sans Thai, Noto Sans Arabic and Droid
+# Sans Fallback for the characters DejaVu lacks (see reporting/pdf.py).
+FONT, FONT_BOLD = REGULAR_FONTS[0][0], BOLD_FONTS[0][0]
 INK = colors.HexColor("#1b1f24")
 BRAND = colors.HexColor("#0b4f8a")
 LINE = colors.HexColor("#d0d7de")
@@ -59,11 +59,25 @@ S = SignatoryStatus
 
 
 def _fonts() -> None:
-    for name, filename in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
-        try:
-            pdfmetrics.getFont(name)
-        except KeyError:
-            pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+    font_runs("x")  # registers the regular and bold families of reporting/pdf.py
+    font_runs("x", bold=True)
+
+
+def _text(text: str, *, bold: bool = False) -> str:
+    """Paragraph markup that draws each character with the first bundled font that has it
+    (Thai, Arabic, CJK country or type names in a translated summary), right-to-left text in
+    display order."""
+    return "".join(f'<font name="{name}">{escape(part)}</font>'
+                   for name, part in font_runs(text, bold=bold))
+
+
+def _category_font(chart: Chart) -> str:
+    """A chart draws all its category labels (countries, years…) in one font: the first bundled
+    font that has every letter of them (e.g. Noto Sans Thai for Thai country names); numbers and
+    mixed scripts stay in DejaVu Sans."""
+    names = {name for label, _value in chart.rows for name, part in font_runs(label)
+             if part.strip()}
+    return names.pop() if len(names) == 1 else FONT
 
 
 @dataclass
@@ -193,8 +207,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _table(header: list[str], rows: list[list[str]], styles, widths=None) -> Table:
-    data = [[Paragraph(escape(h), styles["head"]) for h in header]]
-    data += [[Paragraph(escape(c), styles["cell"]) for c in row] for row in rows]
+    data = [[Paragraph(_text(h, bold=True), styles["head"]) for h in header]]
+    data += [[Paragraph(_text(c), styles["cell"]) for c in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([
         # the cells' own font (the Paragraphs set theirs); the default would reference Helvetica
@@ -232,24 +246,24 @@ def render_summary(data: SummaryData) -> bytes:
     )
     styles = _styles()
     story: list = [
-        Paragraph(escape(data.title), styles["title"]),
-        Paragraph(escape(data.subtitle), styles["subtitle"]),
-        Paragraph(escape(data.scope), styles["subtitle"]),
-        Paragraph(escape(data.generated), styles["small"]),
+        Paragraph(_text(data.title, bold=True), styles["title"]),
+        Paragraph(_text(data.subtitle), styles["subtitle"]),
+        Paragraph(_text(data.scope), styles["subtitle"]),
+        Paragraph(_text(data.generated), styles["small"]),
         Spacer(1, 6),
-        Paragraph(escape(data.figures_title), styles["h2"]),
+        Paragraph(_text(data.figures_title, bold=True), styles["h2"]),
         _table(["", ""], [[label, value] for label, value in data.figures], styles,
                widths=[110 * mm, 40 * mm]),
     ]
     for table in data.tables:
-        story += [CondPageBreak(40 * mm), Paragraph(escape(table.title), styles["h2"]),
+        story += [CondPageBreak(40 * mm), Paragraph(_text(table.title, bold=True), styles["h2"]),
                   _table(table.header, table.rows, styles)]
-    story += [CondPageBreak(90 * mm), Paragraph(escape(data.charts_title), styles["h2"])]
+    story += [CondPageBreak(90 * mm), Paragraph(_text(data.charts_title, bold=True), styles["h2"])]
     for chart in data.charts:
         story.append(KeepTogether([
-            Paragraph(escape(chart.title), styles["h3"]),
-            Paragraph(escape(chart.description), styles["small"]),
-            _scaled(chart.drawing(FONT), doc.width),
+            Paragraph(_text(chart.title, bold=True), styles["h3"]),
+            Paragraph(_text(chart.description), styles["small"]),
+            _scaled(chart.drawing(FONT, _category_font(chart)), doc.width),
             _table(list(chart.columns), [list(r) for r in chart.rows], styles,
                    widths=[60 * mm, 60 * mm]),
         ]))

@@ -105,3 +105,26 @@ def test_renderer_is_pure_and_handles_an_empty_membership(db, staff_reviewer):
     assert pdf.startswith(b"%PDF")
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1
     assert summary_filename(filters) == f"code-annual-summary-{today.year}.pdf"
+
+
+def test_names_in_other_scripts_print_with_a_font_that_has_them(db, staff_reviewer):
+    # e.g. a summary in Thai: country and type names come translated
+    from django.utils import timezone
+
+    from code_portal.staff.charts import WARN, Chart, _horizontal_bars
+
+    today = timezone.localdate()
+    data = summary_data(staff_reviewer, DashboardFilters(year=today.year), today=today)
+    data.tables[0].rows = [["ประเทศไทย", "3", "1", "0", "1", "0", "0", "1", "50 %"]]
+    overdue = next(c for c in data.charts if c.key == "overdue-by-country")
+    data.charts = [Chart(key=overdue.key, title="ประเทศที่ค้างส่งรายงาน", description="…",
+                         columns=overdue.columns, rows=[("ประเทศไทย", "2")],
+                         build=lambda font, category_font: _horizontal_bars(
+                             ["ประเทศไทย"], [2], colour=WARN, font=font,
+                             category_font=category_font))]
+    reader = PdfReader(io.BytesIO(render_summary(data)))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "ประเทศไทย" in text.replace(" ", "")
+    fonts = _fonts(reader)
+    assert any("NotoSansThai" in name for name in fonts), fonts
+    assert not any("Helvetica" in name for name in fonts)
