@@ -171,6 +171,9 @@ def summary_data(user: User, filters: DashboardFilters, *, today: date) -> Summa
                      [[b.label, str(b.count)] for b in dashboard.by_status]),
     ]
     figures = [(f.label, _value(f.value)) for f in dashboard.figures]
+    # statuses are today's; this one is the selected year's (signed and not gone by 31 December)
+    figures.insert(2, (_("Members at the end of %(year)s") % {"year": filters.year},
+                       _value(dashboard.members_over_time[-1].value)))
     return SummaryData(
         title=_("The Code: annual summary %(year)s") % {"year": filters.year},
         subtitle=_("Figures and charts for the board, by country and type"),

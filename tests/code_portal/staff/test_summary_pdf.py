@@ -49,6 +49,8 @@ def test_summary_pdf_carries_the_figures_tables_and_charts(dataset, web_as, staf
         value = "–" if figure.value is None else f"{figure.value:g}"
         at = lines.index(figure.label)
         assert lines[at + 1] == value, figure.label
+    at = lines.index(f"Members at the end of {year}")
+    assert lines[at + 1] == str(dashboard.members_over_time[-1].value)
     for heading in ("By country", "By type", "By status", "Members over time",
                     "Reporting compliance rate by year", "Signatories overdue by country",
                     "Training coverage distribution"):
