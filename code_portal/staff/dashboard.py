@@ -343,7 +343,7 @@ def _mean(values: list[float]) -> float | None:
 def members_over_time(signatories: QuerySet[Signatory], *, year: int) -> list[YearPoint]:
     """Members at the end of each of the ``HISTORY_YEARS`` years up to ``year``: one query,
     grouped by the year they signed and the year they left."""
-    rows = (signatories.filter(signed_at__isnull=False)
+    rows = list(signatories.filter(signed_at__isnull=False)
             .annotate(joined=ExtractYear("signed_at"),
                       left=Case(When(status__in=LEFT, then=ExtractYear("status_changed_at")),
                                 default=None, output_field=IntegerField()))
