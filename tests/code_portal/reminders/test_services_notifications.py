@@ -148,3 +148,17 @@ def test_optional_recipients_drop_unsubscribed_and_inactive_users(db):
     gone = UserFactory(email="gone@example.org", is_active=False)
     services.reminder_preference_set(user=off, optional_reminders=False)
     assert services.optional_recipients([keen, off, gone]) == ["keen@example.org"]
+
+
+def test_the_dispatcher_sends_what_a_lost_publish_left_pending(time_machine):
+    time_machine.move_to("2026-03-01 06:00Z", tick=False)
+    # claimed in a transaction whose on-commit publish never happened (process died)
+    lost = Notification.objects.create(
+        key="lost", kind="report-due", recipients=["a@example.org"],
+        template="reminders/email/report_due", context=CONTEXT, reason="test")
+    assert tasks.dispatch_pending.delay().get() == 0  # too fresh: its own task may be coming
+    time_machine.move_to("2026-03-01 06:02Z", tick=False)
+    assert tasks.dispatch_pending.delay().get() == 1
+    assert tasks.dispatch_pending.delay().get() == 0  # sent: nothing left to hand out
+    lost.refresh_from_db()
+    assert lost.status == NotificationStatus.SENT and len(mail.outbox) == 1
