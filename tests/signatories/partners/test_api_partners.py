@@ -40,6 +40,12 @@ def test_outsider_gets_404_on_every_endpoint(api_as, outsider, partner):
                                                     "file": upload}).status_code == 404
     assert api.get(reverse("api-partner-request-list"),
                    {"signatory": partner.signatory_id}).status_code == 404
+    query = f"?signatory={partner.signatory_id}"
+    assert api.get(reverse("api-partner-request-detail", args=[req.pk]) + query).status_code == 404
+    assert api.post(reverse("api-partner-request-confirm", args=[req.pk]) + query,
+                    {"name": "x", "position": "y"}, format="json").status_code == 404
+    assert api.post(reverse("api-partner-request-decline", args=[req.pk]) + query,
+                    {"name": "x", "position": "y", "reason": "z"}, format="json").status_code == 404
     assert api.get(reverse("api-partner-list")).json()["count"] == 0
     partner.refresh_from_db()
     req.refresh_from_db()

@@ -45,6 +45,8 @@ def _company_urls(w) -> list[tuple[str, str]]:
         ("post", reverse("partner-link", args=[a, p])),
         ("post", reverse("partner-request-cancel", args=[a, p, r])),
         ("get", reverse("partner-addressed-list", args=[a])),
+        ("get", reverse("partner-addressed-answer", args=[a, r])),
+        ("post", reverse("partner-addressed-answer", args=[a, r])),
         ("get", reverse("staff-partner-requests", args=[a])),
         ("get", reverse("staff-partner-confirmation", args=[r])),
     ]
