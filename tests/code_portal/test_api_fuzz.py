@@ -40,9 +40,19 @@ PUBLIC_OPERATIONS = r"^/api/v1/(public/|auth/token/|signatories/apply/)"
 
 
 @pytest.fixture(scope="module")
-def api_schema():
-    # JSON, not the default YAML: PyYAML takes seconds to parse a schema this size.
-    return schemathesis.from_wsgi("/api/schema/?format=json", application)
+def api_schema(django_db_blocker):
+    # Regression: loading the schema goes through the WSGI handler, whose request signals call
+    # close_old_connections; when an earlier test in this process left a connection open, that
+    # touched the database outside any test and failed setup ("Database access not allowed").
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with django_db_blocker.unblock():
+            # JSON, not the default YAML: PyYAML takes seconds to parse a schema this size.
+            return schemathesis.from_wsgi("/api/schema/?format=json", application)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.from_pytest_fixture("api_schema")
