@@ -94,6 +94,10 @@ class Partner(TimeStampedModel):
             models.Index(Lower("name"), "country", name="partners_name_country_idx"),
             # requests addressed to a hotel signatory: WHERE linked_signatory_id = %s
             models.Index(fields=["linked_signatory"], name="partners_linked_idx"),
+            # staff rates rows: EXISTS(partner of the signatory with a contract in force today),
+            # answered from the index alone
+            models.Index(fields=["signatory", "contract_end", "contract_start"],
+                         name="partners_in_force_idx"),
         ]
 
     def __str__(self) -> str:
