@@ -133,6 +133,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.staff_role == StaffRole.LOCAL_REP
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Refuses bulk edits and deletes too (``save``/``delete`` on an instance already refuse).
+
+    The only update allowed is Django's own ``SET_NULL`` when the user or signatory an event
+    points at is deleted: the entry stays, its ``actor_label`` and ``object_repr`` keep the names.
+    On PostgreSQL a trigger (``staff`` migration 0002) enforces the same below the ORM.
+    """
+
+    _NULLABLE_ON_DELETE = frozenset({"actor", "signatory"})
+
+    def update(self, **kwargs):
+        if kwargs and all(k in self._NULLABLE_ON_DELETE and v is None for k, v in kwargs.items()):
+            return super().update(**kwargs)
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """Append-only record of who did what, when, to which object, and why.
 
@@ -159,6 +181,8 @@ class AuditEvent(models.Model):
     to_state = models.CharField(_("to"), max_length=40, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
