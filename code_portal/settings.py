@@ -215,6 +215,22 @@ CELERY_BEAT_DEFAULTS = {
         "schedule": crontab(hour=7, minute=0),
         "description": "Applications waiting for staff more than 5 days → staff digest",
     },
+    "reminders-partner-confirmations": {
+        "task": "signatories.partners.tasks.remind_pending_confirmations",
+        "schedule": crontab(hour=6, minute=30),
+        "description": "Hotel partner confirmation requests still pending 7 and 21 days after "
+                       "the request → the hotel contact",
+    },
+    # Hotel partners: close confirmation requests whose link expired unanswered.
+    "partners-expire-requests": {
+        "task": "signatories.partners.tasks.expire_confirmation_requests",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Staff exports: delete export files older than STAFF_EXPORT_KEEP_DAYS (the job row stays).
+    "staff-purge-expired-exports": {
+        "task": "code_portal.staff.tasks.purge_expired_exports",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Safety net: re-send what no task holds (a lost publish, a worker killed mid-send).
     "reminders-dispatch-pending": {
         "task": "code_portal.reminders.tasks.dispatch_pending",
@@ -228,6 +244,10 @@ CELERY_BEAT_DEFAULTS = {
 REMINDERS_SEND_BATCH_SIZE = env.int("REMINDERS_SEND_BATCH_SIZE", default=50)
 REMINDERS_SEND_LEASE_SECONDS = env.int("REMINDERS_SEND_LEASE_SECONDS", default=900)
 REMINDERS_RETRY_BACKOFF_MAX = env.int("REMINDERS_RETRY_BACKOFF_MAX", default=1800)
+# Staff exports: up to this many rows download at once, more run as a Celery job; job files
+# are deleted after this many days.
+STAFF_EXPORT_INLINE_MAX_ROWS = env.int("STAFF_EXPORT_INLINE_MAX_ROWS", default=2000)
+STAFF_EXPORT_KEEP_DAYS = env.int("STAFF_EXPORT_KEEP_DAYS", default=7)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "code_portal.User"
