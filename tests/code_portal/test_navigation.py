@@ -1,0 +1,31 @@
+"""The navigation: staff reach every staff workspace page from any page; companies see none."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+STAFF_PAGES = ["staff-dashboard", "staff-queue", "staff-signatory-list", "staff-report-queue",
+               "staff-training", "staff-partner-rates", "staff-certificates",
+               "staff-audit-samples", "staff-audit-list", "staff-notifications",
+               "staff-export-list"]
+
+
+@pytest.mark.parametrize("persona", ["staff_reviewer", "staff_admin", "local_rep_sweden"])
+def test_staff_navigation_links_every_staff_page_and_each_opens(persona, request, web_as):
+    web = web_as(request.getfixturevalue(persona))
+    page = web.get(reverse("public-list")).content.decode()
+    assert 'aria-label="Staff"' in page
+    for name in STAFF_PAGES:
+        url = reverse(name)
+        assert f'href="{url}"' in page, name
+        assert web.get(url).status_code == 200, name
+
+
+def test_company_users_see_no_staff_navigation(web_as, company_admin):
+    page = web_as(company_admin).get(reverse("public-list")).content.decode()
+    assert 'aria-label="Staff"' not in page
+    assert reverse("staff-dashboard") not in page
+    assert f'href="{reverse("reminder-preferences")}"' in page
