@@ -144,7 +144,8 @@ def rates_signatories_for(user: User, as_of: date | None = None) -> QuerySet[Sig
     """Staff: the rows of the rates page — the signatories in the user's scope that have a
     partner with a contract in force (today), by name; paginated before their figures are
     computed (``rates_for_signatories``). The staff dashboard counts the same rows. The
-    semi-join costs ~1 s to count 100,000 signatories with 1M partners (bench)."""
+    semi-join is index-only (partners_in_force_idx): ~0.1 s to count 100,000 signatories with
+    1M partners (bench)."""
     if not user.has_perm("partners.view_rates"):
         raise Http404
     as_of = as_of or timezone.localdate()
