@@ -37,6 +37,17 @@ def review_queue_for(user: User) -> QuerySet[Report]:
     ).order_by("submitted_at", "id")
 
 
+def staff_report_list_for(user: User, params) -> QuerySet[Report]:
+    """The staff report list: the review queue (submitted / under review, oldest submission
+    first) unless ``params`` asks for statuses, then every report in the user's scope with those
+    statuses (e.g. drafts past their due date, approvals of a year), by due date."""
+    if not user.is_code_staff:
+        return Report.objects.none()
+    if params and params.getlist("status"):
+        return report_list_for(user).order_by("due_on", "id")
+    return review_queue_for(user)
+
+
 def evidence_get_for(user: User, pk: int | str) -> Evidence:
     try:
         return Evidence.objects.select_related("report__signatory", "question").get(

@@ -46,7 +46,12 @@ from reporting.report_page import (
     latest_reason,
     report_history,
 )
-from reporting.selectors import evidence_get_for, report_get_for, report_list_for, review_queue_for
+from reporting.selectors import (
+    evidence_get_for,
+    report_get_for,
+    report_list_for,
+    staff_report_list_for,
+)
 from signatories.permissions import is_central_staff
 from signatories.selectors import signatory_get_for
 
@@ -334,7 +339,8 @@ def evidence_remove(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
 def staff_report_queue(request: HttpRequest) -> HttpResponse:
     if not request.user.is_code_staff:
         raise Http404
-    filterset = ReportFilter(request.GET or None, queryset=review_queue_for(request.user),
+    filterset = ReportFilter(request.GET or None,
+                             queryset=staff_report_list_for(request.user, request.GET),
                              request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     query = request.GET.copy()
@@ -342,8 +348,10 @@ def staff_report_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "reporting/staff_queue.html", {
         "filter": filterset, "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
-        "filter_fields": [filterset.form[name] for name in ("search", "country", "type", "year",
-                                                            "reviewer")],
+        "filter_fields": [filterset.form[name] for name in (
+            "search", "status", "country", "type", "year", "reviewer", "due_from", "due_to",
+            "decided_from", "decided_to")],
+        "review_queue": not request.GET.getlist("status"),
         "can_assign": is_central_staff(request.user),
     })
 

@@ -33,7 +33,7 @@ import calendar
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -132,6 +132,14 @@ def signatory_list_url(filters: DashboardFilters, **overrides: str) -> str:
 
 def report_queue_url(filters: DashboardFilters) -> str:
     return _url("staff-report-queue", filters.list_params())
+
+
+def report_list_url(filters: DashboardFilters, statuses: Iterable[str], **ranges: date) -> str:
+    """The staff report list with the given statuses (every report in scope, not only the
+    review queue) and inclusive date ranges (``due_from``/``due_to``/``decided_from``/...)."""
+    params = [("status", str(s)) for s in statuses] + filters.list_params()
+    params += [(key, value.isoformat()) for key, value in sorted(ranges.items())]
+    return _url("staff-report-queue", params)
 
 
 def coverage_list_url(filters: DashboardFilters) -> str:
@@ -442,6 +450,7 @@ def dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dash
                   signatory_list_url(filters, country=code, status=S.REPORTING_OVERDUE))
         for code, n in sorted(overdue_country.items(), key=lambda i: (-i[1], names.get(i[0], "")))]
 
+    month_first, month_last = _month_bounds(today)
     figures = [
         Figure("signatories", _("Signatories"), total, signatory_list_url(filters)),
         Figure("members", _("Active members"), status_n[S.ACTIVE],
@@ -454,12 +463,17 @@ def dashboard_for(user: User, filters: DashboardFilters, *, today: date) -> Dash
         Figure("reports_in_review", _("Reports in review"), counts["in_review"],
                report_queue_url(filters), _("submitted or under review")),
         Figure("reports_due_this_month", _("Reports due this month"), counts["due_this_month"],
-               None, _("drafts and reports sent back, due in %(month)s")
+               report_list_url(filters, OPEN_REPORT, due_from=month_first, due_to=month_last),
+               _("drafts and reports sent back, due in %(month)s")
                % {"month": date_format(today, "YEAR_MONTH_FORMAT")}),
-        Figure("reports_overdue", _("Reports overdue"), counts["overdue"], None,
+        Figure("reports_overdue", _("Reports overdue"), counts["overdue"],
+               report_list_url(filters, OPEN_REPORT, due_to=today - timedelta(days=1)),
                _("drafts and reports sent back, past their due date")),
         Figure("reports_approved", _("Reports approved in %(year)s") % {"year": filters.year},
-               counts["approved"], None, _("by decision date")),
+               counts["approved"],
+               report_list_url(filters, [R.APPROVED], decided_from=date(filters.year, 1, 1),
+                               decided_to=date(filters.year, 12, 31)),
+               _("by decision date")),
         Figure("training_coverage", _("Average training coverage (%)"), coverage.average,
                coverage_list_url(filters),
                _("over %(known)s of %(listed)s signatories with a headcount for %(year)s")

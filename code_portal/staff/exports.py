@@ -122,10 +122,10 @@ def _signatory_rows(qs: QuerySet, params: QueryDict) -> Export:
 
 def _reports(user: User, params: QueryDict) -> QuerySet:
     from reporting.filters import ReportFilter
-    from reporting.selectors import review_queue_for
+    from reporting.selectors import staff_report_list_for
 
-    filterset = ReportFilter(params or None, queryset=review_queue_for(user))
-    return _filtered(filterset)  # ordered as the queue: oldest submission first
+    filterset = ReportFilter(params or None, queryset=staff_report_list_for(user, params))
+    return _filtered(filterset)  # ordered as the list: the queue, or by due date
 
 
 def _report_rows(qs: QuerySet, params: QueryDict) -> Export:

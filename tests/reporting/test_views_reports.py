@@ -4,7 +4,7 @@ submit, conflicts, comments, history) and the staff's queue and review page."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -486,6 +486,45 @@ def test_queue_filters_by_country_type_year_and_reviewer(web_as, staff_admin, st
     assert listed(reviewer=staff_reviewer.pk) == {b.pk}
     assert listed(type=company_a.type) == {a.pk, b.pk}
     assert listed(type="hotel") == set()
+
+
+def test_choosing_statuses_lists_any_report_with_due_and_decision_date_ranges(
+        web_as, staff_admin, company_a, company_b):
+    today = timezone.localdate()
+    overdue = ReportFactory(signatory=company_a, status=R.DRAFT, due_on=today - timedelta(days=3))
+    sent_back = ReportFactory(signatory=company_b, status=R.CHANGES_REQUESTED, year=2029,
+                              due_on=today - timedelta(days=1))
+    due_today = ReportFactory(status=R.DRAFT, due_on=today)
+    in_queue = ReportFactory(status=R.SUBMITTED, due_on=today - timedelta(days=5))
+    approved = ReportFactory(status=R.APPROVED, decided_at=datetime(2031, 12, 31, 23, 30, tzinfo=UTC))
+    ReportFactory(status=R.APPROVED, decided_at=datetime(2032, 1, 1, 0, 30, tzinfo=UTC))
+    client = web_as(staff_admin)
+
+    def listed(*statuses, **params):
+        response = client.get(reverse("staff-report-queue"), {"status": list(statuses), **params})
+        assert response.status_code == 200
+        return [int(pk) for pk in re.findall(r'href="/staff/reports/(\d+)/"',
+                                            response.content.decode())]
+
+    yesterday = (today - timedelta(days=1)).isoformat()
+    # overdue: open reports due before today, by due date
+    assert listed(R.DRAFT, R.CHANGES_REQUESTED, due_to=yesterday) == [overdue.pk, sent_back.pk]
+    assert listed(R.DRAFT, due_from=today.isoformat(), due_to=today.isoformat()) == [due_today.pk]
+    assert listed(R.APPROVED, decided_from="2031-01-01", decided_to="2031-12-31") == [approved.pk]
+    assert listed(R.DRAFT, R.CHANGES_REQUESTED, due_to=yesterday, country="TH") == [sent_back.pk]
+    # without statuses the page stays the review queue
+    html = client.get(reverse("staff-report-queue")).content.decode()
+    assert re.findall(r'href="/staff/reports/(\d+)/"', html) == [str(in_queue.pk)]
+    assert "Reports to review" in html
+
+
+def test_report_list_by_status_stays_within_a_local_representatives_countries(
+        web_as, local_rep_sweden, company_a, company_b):
+    mine = ReportFactory(signatory=company_a, status=R.DRAFT)
+    ReportFactory(signatory=company_b, status=R.DRAFT)
+    html = web_as(local_rep_sweden).get(reverse("staff-report-queue"),
+                                        {"status": R.DRAFT}).content.decode()
+    assert re.findall(r'href="/staff/reports/(\d+)/"', html) == [str(mine.pk)]
 
 
 def test_local_representative_sees_only_their_countrys_reports_in_the_queue(

@@ -258,7 +258,8 @@ def test_every_link_lands_on_a_list_with_as_many_rows(request, dataset, web_as, 
     linked = [f for f in data.figures if f.url]
     assert {f.key for f in linked} >= {"signatories", "members", "applications_waiting",
                                         "signatories_overdue", "reports_in_review",
-                                        "training_coverage"}
+                                        "reports_due_this_month", "reports_overdue",
+                                        "reports_approved", "training_coverage"}
     # the partners page has no country/type filter: linked only from the unfiltered dashboard
     assert (data.figure("partner_confirmation_rate").url is not None) == (not filters)
     rows_behind = {"training_coverage": data.coverage.listed,
