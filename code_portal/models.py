@@ -29,7 +29,7 @@ class StaffRole(models.TextChoices):
 # Apps whose Django admin pages Code staff use (the admin classes still restrict edits where
 # the data has a workflow or is append-only).
 STAFF_ADMIN_APPS = {"code_portal", "signatories", "training", "reporting", "django_celery_beat",
-                    "django_fsm_log"}
+                    "django_fsm_log", "reminders", "partners", "staff"}
 
 
 class UserManager(BaseUserManager):

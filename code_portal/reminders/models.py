@@ -31,7 +31,7 @@ class Notification(models.Model):
     """
 
     key = models.CharField(_("occasion key"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=60, choices=KIND_CHOICES)
     signatory = models.ForeignKey(
         "signatories.Signatory", verbose_name=_("signatory"), null=True, blank=True,
         on_delete=models.CASCADE, related_name="notifications",

@@ -116,6 +116,14 @@ def test_detail_shows_why_and_to_whom(web_as, company_admin, logs):
     body = web_as(company_admin).get(
         reverse("notification-detail", args=[logs["a"].pk])).content.decode()
     assert "person0@example.org" in body and "Reason 0" in body and logs["a"].key in body
+    # regression: the kind had no choices, so its label (the page heading) was empty
+    assert "<h1>Annual report due soon</h1>" in body
+
+
+def test_log_names_each_notifications_kind(web_as, staff_reviewer, logs):
+    body = web_as(staff_reviewer).get(reverse("staff-notifications")).content.decode()
+    assert "Annual report due soon" in body
+    assert "Applications waiting for staff: digest" in body
 
 
 # --- API -----------------------------------------------------------------------------------------
