@@ -29,3 +29,23 @@ def test_company_users_see_no_staff_navigation(web_as, company_admin):
     assert 'aria-label="Staff"' not in page
     assert reverse("staff-dashboard") not in page
     assert f'href="{reverse("reminder-preferences")}"' in page
+
+
+def test_company_dashboard_links_the_notification_log_and_partners(web_as, company_admin,
+                                                                  company_a):
+    page = web_as(company_admin).get(reverse("company-dashboard", args=[company_a.pk]))
+    html = page.content.decode()
+    for url in (reverse("company-notifications", args=[company_a.pk]),
+                reverse("partner-list", args=[company_a.pk]), reverse("reminder-preferences")):
+        assert f'href="{url}"' in html
+
+
+def test_dossier_links_the_signatorys_audit_trail(web_as, staff_reviewer, company_a):
+    html = web_as(staff_reviewer).get(
+        reverse("staff-signatory-detail", args=[company_a.pk])).content.decode()
+    assert f'href="{reverse("staff-audit-list")}?signatory={company_a.pk}"' in html
+
+
+def test_staff_partner_page_offers_the_export(web_as, staff_reviewer):
+    html = web_as(staff_reviewer).get(reverse("staff-partner-rates")).content.decode()
+    assert 'name="kind" value="partner_rates"' in html
