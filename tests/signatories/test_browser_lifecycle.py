@@ -113,7 +113,8 @@ def test_company_applies_is_approved_signs_and_is_listed_publicly(live_server, p
     log_in(page, base, staff_reviewer.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Applications waiting for review")
     page.get_by_role("link", name=COMPANY).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(COMPANY)
+    # the staff page is the signatory's dossier
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{COMPANY} dossier")
     page.get_by_label("Reason").first.fill("Complete application, references checked.")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("the signatory is now “Approved, awaiting signature”")).to_be_visible()
