@@ -49,3 +49,22 @@ def test_dossier_links_the_signatorys_audit_trail(web_as, staff_reviewer, compan
 def test_staff_partner_page_offers_the_export(web_as, staff_reviewer):
     html = web_as(staff_reviewer).get(reverse("staff-partner-rates")).content.decode()
     assert 'name="kind" value="partner_rates"' in html
+
+
+@pytest.mark.parametrize("language, members, skip", [
+    ("fr", "Membres", "Aller au contenu principal"),
+    ("es", "Miembros", "Saltar al contenido principal"),
+    ("sv", "Medlemmar", "Hoppa till huvudinnehållet"),
+    ("de", "Mitglieder", "Zum Hauptinhalt springen"),
+])
+def test_the_site_frame_speaks_the_visitors_language(client, language, members, skip):
+    html = client.get(reverse("public-list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f'<html lang="{language}"' in html
+    assert f">{members}</a>" in html and skip in html
+
+
+def test_staff_navigation_is_translated(web_as, staff_reviewer):
+    web = web_as(staff_reviewer)
+    web.cookies["django_language"] = "fr"
+    html = web.get(reverse("public-list")).content.decode()
+    assert ">Tableau de bord</a>" in html and ">Journal d'audit</a>" in html
