@@ -85,6 +85,7 @@ class Command(BaseCommand):
                         signatory=signatory, actor=staff_admin,
                         reason=f"Demo: {step.replace('_', ' ')}")
         seed_partners()
+        seed_audit_sample(staff_admin)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all: "
                                              f"{DEMO_PASSWORD}):"))
         for email, _name, role, _countries in STAFF:
@@ -148,3 +149,25 @@ def seed_partners() -> None:
             ConfirmationRequest.objects.filter(pk=req.pk).update(
                 sent_at=past, expires_at=past + timedelta(days=30))
             partners.confirmation_requests_expire()
+
+
+def seed_audit_sample(staff_admin: User) -> None:
+    """One audit sample over the active members (seeded, so the demo draw is reproducible), with
+    one audit under way (idempotent)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatories.models import AuditItemStatus, AuditSample
+    from signatories.sampling import audit_item_update, audit_sample_draw
+
+    if AuditSample.objects.exists():
+        return
+    sample = audit_sample_draw(actor=staff_admin, size=2, seed="demo-2026",
+                               title="Demo: in-depth audits of active members")
+    item = sample.items.order_by("id").first()
+    if item is not None:
+        audit_item_update(item=item, actor=staff_admin, data={
+            "status": AuditItemStatus.IN_PROGRESS, "auditor": staff_admin,
+            "findings": "Policy on file; staff training records requested.",
+            "follow_up_on": timezone.localdate() + timedelta(days=30)})
