@@ -68,3 +68,11 @@ def test_staff_navigation_is_translated(web_as, staff_reviewer):
     web.cookies["django_language"] = "fr"
     html = web.get(reverse("public-list")).content.decode()
     assert ">Tableau de bord</a>" in html and ">Journal d'audit</a>" in html
+
+
+def test_staff_training_list_offers_one_export_control(web_as, staff_reviewer):
+    # Regression: the page showed training's own download links next to the staff export
+    # control; one control (small lists at once, large ones as a job) is enough.
+    html = web_as(staff_reviewer).get(reverse("staff-training")).content.decode()
+    assert 'name="kind" value="training_coverage"' in html
+    assert "Download this list" not in html

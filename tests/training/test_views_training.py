@@ -434,8 +434,10 @@ def test_pages_link_to_the_exports_and_the_import(web_as, reporter, viewer, staf
     assert f'href="{root}import/"' in html
     assert f'href="{root}import/"' not in web_as(viewer).get(root).content.decode()
     assert f"{root}export/records.xlsx" in web_as(viewer).get(f"{root}records/").content.decode()
+    # the staff list exports through the staff export control, with the list's filters
     html = web_as(staff_reviewer).get("/staff/training/", {"country": "SE"}).content.decode()
-    assert "/staff/training/export/coverage.csv?country=SE" in html
+    assert 'name="kind" value="training_coverage"' in html
+    assert 'name="query" value="country=SE"' in html
 
 
 def test_attachment_missing_from_storage_is_a_404_and_never_cached(web_as, reporter, a):
