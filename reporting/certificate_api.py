@@ -42,7 +42,9 @@ class CertificateSerializer(serializers.ModelSerializer):
             reverse("api-certificate-pdf", args=[obj.pk]))
 
 
-class ReasonSerializer(serializers.Serializer):
+class CertificateReasonSerializer(serializers.Serializer):
+    """Revoking or re-issuing a certificate needs a reason."""
+
     reason = serializers.CharField(max_length=2000)
 
 
@@ -73,11 +75,11 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
                                      content_type="application/pdf")
 
     def _reason(self, request) -> str:
-        serializer = ReasonSerializer(data=request.data)
+        serializer = CertificateReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data["reason"]
 
-    @extend_schema(request=ReasonSerializer, responses={200: CertificateSerializer})
+    @extend_schema(request=CertificateReasonSerializer, responses={200: CertificateSerializer})
     @action(detail=True, methods=["post"], url_path="revoke", url_name="revoke")
     def revoke(self, request, pk=None):
         """Staff: revoke with a reason (the verification page then says revoked)."""
@@ -86,7 +88,7 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
                                              reason=self._reason(request))
         return Response(self.get_serializer(certificate).data)
 
-    @extend_schema(request=ReasonSerializer, responses={201: CertificateSerializer})
+    @extend_schema(request=CertificateReasonSerializer, responses={201: CertificateSerializer})
     @action(detail=True, methods=["post"], url_path="reissue", url_name="reissue")
     def reissue(self, request, pk=None):
         """Staff: a new certificate (new number and code) in place of this one, which is revoked."""
