@@ -25,14 +25,8 @@ from django_countries import countries
 
 from code_portal.audit import audit_record
 from signatories.partners.models import ImportStatus, Partner, PartnerImportJob, PartnerKind
-from training.importers import ImportFileError, decode_text, parse_bool, parse_date
-from training.importers.reading import (
-    _csv_rows,
-    _xlsx_table,
-    cell_text,
-    is_blank,
-    normalise_header,
-)
+from training.importers import ImportFileError, parse_bool, parse_date
+from training.importers.reading import cell_text, is_blank, normalise_header, spreadsheet_rows
 from training.importers.validation import chunks
 
 COLUMNS = ("name", "kind", "country", "city", "contact_email", "website", "contract_reference",
@@ -85,13 +79,7 @@ def _header(line: int, cells: list) -> dict[str, int]:
 
 
 def read_rows(data: bytes, *, filename: str) -> Rows:
-    if not data:
-        raise ImportFileError(_("The file is empty."))
-    epoch = None
-    if filename.lower().endswith(".xlsx"):
-        rows, epoch, _declared = _xlsx_table(data)
-    else:
-        rows = _csv_rows(decode_text(data))
+    rows, epoch, _declared = spreadsheet_rows(data, filename=filename)
     for line, cells in rows:
         if all(is_blank(c) for c in cells):
             continue

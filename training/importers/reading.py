@@ -84,7 +84,7 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
+def csv_rows(text: str) -> Iterator[tuple[int, list]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     while True:
         start = reader.line_num + 1  # a quoted field may span lines: report where the row starts
@@ -103,7 +103,7 @@ def _unreadable_xlsx() -> ImportFileError:
                              "spreadsheet program, save it again as .xlsx and upload it again."))
 
 
-def _xlsx_table(data: bytes) -> tuple[Iterator[tuple[int, list]], datetime | None, int | None]:
+def xlsx_table(data: bytes) -> tuple[Iterator[tuple[int, list]], datetime | None, int | None]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -171,15 +171,20 @@ def _map_header(line: int, cells: list) -> dict[str, int]:
     return columns
 
 
-def read_table(data: bytes, *, filename: str) -> Table:
-    """Open the file and read its header. Raises :class:`ImportFileError`."""
+def spreadsheet_rows(data: bytes, *, filename: str
+                     ) -> tuple[Iterator[tuple[int, list]], datetime | None, int | None]:
+    """The (line, cells) of a CSV or XLSX file (by its name), with, for XLSX, the workbook's date
+    epoch and the row count the sheet declares. Shared by every import (training, partners)."""
     if not data:
         raise ImportFileError(_("The file is empty."))
-    epoch = declared = None
     if filename.lower().endswith(".xlsx"):
-        rows, epoch, declared = _xlsx_table(data)
-    else:
-        rows = _csv_rows(decode_text(data))
+        return xlsx_table(data)
+    return csv_rows(decode_text(data)), None, None
+
+
+def read_table(data: bytes, *, filename: str) -> Table:
+    """Open the file and read its header. Raises :class:`ImportFileError`."""
+    rows, epoch, declared = spreadsheet_rows(data, filename=filename)
     for line, cells in rows:
         if all(is_blank(c) for c in cells):
             continue
