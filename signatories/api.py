@@ -176,20 +176,23 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.D
                         viewsets.GenericViewSet):
     serializer_class = InvitationSerializer
 
-    def _signatory(self):
-        return selectors.signatory_get_for(self.request.user, self.kwargs["signatory_pk"])
+    def _managed_signatory(self):
+        # Outsiders get 404 (the company does not exist for them); members who may not manage
+        # the team get 403 on listing, inviting and withdrawing alike.
+        signatory = selectors.signatory_get_for(self.request.user, self.kwargs["signatory_pk"])
+        if not self.request.user.has_perm("signatories.manage_members", signatory):
+            raise PermissionDenied
+        return signatory
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             from signatories.models import Invitation
 
             return Invitation.objects.none()
-        return selectors.invitation_list_for(self.request.user, self._signatory())
+        return selectors.invitation_list_for(self.request.user, self._managed_signatory())
 
     def create(self, request, signatory_pk=None):
-        signatory = self._signatory()
-        if not request.user.has_perm("signatories.manage_members", signatory):
-            raise PermissionDenied
+        signatory = self._managed_signatory()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         invitation, _token = services.invitation_create(
