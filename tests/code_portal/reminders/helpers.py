@@ -21,6 +21,21 @@ def sign(signatory, member_since: date) -> None:
     signatory.refresh_from_db()
 
 
+def due_on(signatory, due: date) -> None:
+    """Company whose report for ``due.year - 1`` falls due on ``due`` (any day of the year).
+
+    Signed a year before ``due``; when ``due`` is 29 February there is no such anniversary, so
+    the company signed on 28 February and staff set the deadline to ``due`` — the same date the
+    scans then find, through the other branch of ``default_due_date``.
+    """
+    if (due.month, due.day) == (2, 29):
+        type(signatory).objects.filter(pk=signatory.pk).update(
+            member_since=date(due.year - 1, 2, 28), reporting_deadline=due)
+        signatory.refresh_from_db()
+    else:
+        sign(signatory, due.replace(year=due.year - 1))
+
+
 def run(scan, day: date, time_machine, capture, hour: int = 6):
     """Run a scan at 06:00 UTC on ``day`` and deliver what it fanned out (eager tasks)."""
     time_machine.move_to(at(day, hour), tick=False)

@@ -11,7 +11,7 @@ from code_portal.reminders import scans, services
 from code_portal.reminders.models import Notification, NotificationStatus, ReminderConfig
 from reporting.models import ReportStatus
 from signatories.models import MembershipRole
-from tests.code_portal.reminders.helpers import days, keys, run, sign
+from tests.code_portal.reminders.helpers import days, due_on, keys, run, sign
 from tests.factories import MembershipFactory, SignatoryFactory, UserFactory
 from tests.reporting.factories import ReportFactory
 
@@ -47,6 +47,18 @@ def test_each_offset_is_sent_on_its_day_and_no_other(company, time_machine,
     assert "http://127.0.0.1:8000/account/reminders/" in message.body
     html = message.alternatives[0][0]
     assert f'href="http://127.0.0.1:8000/company/{company.pk}/reports/"' in html
+
+
+def test_a_report_due_on_29_february_is_reminded_30_days_before(
+        company_a, company_admin, time_machine, django_capture_on_commit_callbacks):
+    # The worker tests build "due in 30 days" from today's date; on the day that lands on
+    # 29 February they use the staff deadline (no anniversary exists), which must work too.
+    leap_day = date(2028, 2, 29)
+    due_on(company_a, leap_day)
+    run(scans.scan_reports_due, leap_day - timedelta(days=30), time_machine,
+        django_capture_on_commit_callbacks)
+    assert keys("report-due") == [f"report-due:{company_a.pk}:2027:30d:en"]
+    assert mail.outbox[0].to == ["admin@nordic.example"]
 
 
 def test_the_day_before_the_first_offset_sends_nothing(company, time_machine,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from code_portal.celery import app
 from code_portal.reminders.models import Notification, NotificationStatus
 from signatories.models import MembershipRole, SignatoryStatus
-from tests.code_portal.reminders.helpers import sign
+from tests.code_portal.reminders.helpers import due_on
 from tests.code_portal.test_tasks_worker import (  # noqa: F401 (fixture)
     FlakyMailBackend,
     _wait_for,
@@ -40,12 +40,10 @@ def _due_in(days: int, n: int) -> list:
     """``n`` companies whose annual report is due ``days`` from today (real time: the worker
     thread shares this process's clock)."""
     due = timezone.localdate() + timedelta(days=days)
-    if (due.month, due.day) == (2, 29):  # no anniversary to sign on
-        pytest.skip("the due date would be 29 February")
     companies = []
     for _ in range(n):
         signatory = SignatoryFactory(active=True, status=SignatoryStatus.ACTIVE)
-        sign(signatory, due.replace(year=due.year - 1))
+        due_on(signatory, due)
         MembershipFactory(signatory=signatory, role=MembershipRole.ADMIN)
         companies.append(signatory)
     return companies
