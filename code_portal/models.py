@@ -19,6 +19,52 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Importing")
+    INVALID = "invalid", _("Has errors: nothing imported")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJobBase(TimeStampedModel):
+    """A bulk upload (CSV/XLSX), validated row by row and imported by a Celery task, with the
+    progress its page shows. Each import (training completions, hotel partners) adds its
+    signatory link, its file and its own counters."""
+
+    uploaded_by = models.ForeignKey("code_portal.User", null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    original_name = models.CharField(_("file name"), max_length=200)
+    import_valid_rows = models.BooleanField(
+        _("import the valid rows even if some rows have errors"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices,
+                              default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    FINISHED = (ImportStatus.DONE, ImportStatus.INVALID, ImportStatus.FAILED)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status in (ImportStatus.DONE, ImportStatus.INVALID) else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
 class StaffRole(models.TextChoices):
     NONE = "", _("Not Code staff")
     REVIEWER = "reviewer", _("Staff reviewer")

@@ -26,12 +26,11 @@ from training import exports, selectors, services
 from training.coverage import as_of_for_year
 from training.filters import CoverageFilter
 from training.importers import COLUMNS, MAX_ROWS, CourseIndex
-from training.models import ImportJob, ImportStatus
+from training.models import ImportJob
 from training.services import IMPORT_MAX_BYTES
 
 JOBS_PER_PAGE = 20
 ERRORS_SHOWN = 500
-FINISHED = (ImportStatus.DONE, ImportStatus.INVALID, ImportStatus.FAILED)
 
 
 class ImportForm(forms.Form):
@@ -101,7 +100,7 @@ def import_template(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 def _progress_context(request: HttpRequest, signatory: Signatory, job: ImportJob) -> dict:
-    finished = job.status in FINISHED
+    finished = job.finished
     row_errors = [e for e in job.errors if e.get("line")] if finished else []
     return _context(
         request, signatory, job=job, finished=finished,

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from code_portal.models import TimeStampedModel
+from code_portal.models import ImportJobBase, ImportStatus, TimeStampedModel  # noqa: F401 (re-exported)
 
 
 class DeliveryMode(models.TextChoices):
@@ -230,50 +230,20 @@ class Headcount(TimeStampedModel):
         return f"{self.signatory} {self.year}"
 
 
-class ImportStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
-    RUNNING = "running", _("Importing")
-    INVALID = "invalid", _("Has errors: nothing imported")
-    DONE = "done", _("Imported")
-    FAILED = "failed", _("Failed")
-
-
 def import_path(instance: ImportJob, filename: str) -> str:
     return f"training/{instance.signatory_id}/imports/{filename}"
 
 
-class ImportJob(TimeStampedModel):
-    """A bulk upload of completions (CSV/XLSX), validated row by row, imported by a Celery task."""
+class ImportJob(ImportJobBase):
+    """A bulk upload of training completions."""
 
     signatory = models.ForeignKey("signatories.Signatory", on_delete=models.CASCADE,
                                   related_name="training_imports")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
     file = models.FileField(upload_to=import_path, max_length=300)
-    original_name = models.CharField(_("file name"), max_length=200)
-    import_valid_rows = models.BooleanField(
-        _("import the valid rows even if some rows have errors"), default=False)
-    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices,
-                              default=ImportStatus.PENDING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created_records = models.PositiveIntegerField(default=0)
     skipped_duplicates = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ImportJobBase.Meta):
         verbose_name = _("training import")
         verbose_name_plural = _("training imports")
         indexes = [models.Index(fields=["signatory", "-created_at"], name="training_import_list_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.original_name} ({self.get_status_display()})"
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.total_rows:
-            return 100 if self.status in (ImportStatus.DONE, ImportStatus.INVALID) else 0
-        return min(100, round(100 * self.processed_rows / self.total_rows))

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from code_portal.models import TimeStampedModel
+from code_portal.models import ImportJobBase, ImportStatus, TimeStampedModel  # noqa: F401 (re-exported)
 from signatories.models import website_domain
 
 # A confirmation counts for this many months from the day it was given (see ``valid_until_for``).
@@ -280,54 +280,20 @@ class ConfirmationRequest(TimeStampedModel):
                 and self.confirmed_on <= day <= self.valid_until)
 
 
-class ImportStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
-    RUNNING = "running", _("Importing")
-    DONE = "done", _("Imported")
-    INVALID = "invalid", _("Not imported: the file has errors")
-    FAILED = "failed", _("Failed")
-
-
 def import_path(instance: PartnerImportJob, filename: str) -> str:
     return f"partner-imports/{instance.signatory_id}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
 
 
-class PartnerImportJob(TimeStampedModel):
-    """A bulk upload of partners (CSV/XLSX), validated row by row, imported by a Celery task."""
+class PartnerImportJob(ImportJobBase):
+    """A bulk upload of partners."""
 
     signatory = models.ForeignKey("signatories.Signatory", on_delete=models.CASCADE,
                                   related_name="partner_imports")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
     file = models.FileField(upload_to=import_path, max_length=300)
-    original_name = models.CharField(_("file name"), max_length=200)
-    import_valid_rows = models.BooleanField(
-        _("import the valid rows even if some rows have errors"), default=False)
-    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices,
-                              default=ImportStatus.PENDING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created_partners = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ImportJobBase.Meta):
         verbose_name = _("partner import")
         verbose_name_plural = _("partner imports")
         # the import page's list of earlier imports
         indexes = [models.Index(fields=["signatory", "-created_at"], name="partners_import_list_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.original_name} ({self.get_status_display()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.INVALID, ImportStatus.FAILED)
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.total_rows:
-            return 100 if self.finished else 0
-        return min(100, round(100 * self.processed_rows / self.total_rows))
