@@ -101,7 +101,9 @@ def test_pdf_is_one_a4_landscape_page_with_company_number_validity_and_code():
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)
     text = _text(pdf)
     for expected in ("Nordic Tours AB", "TC-2030-000123", "Valid from 15 March 2031 until 14 March "
-                     "2032", "ABCDEFGHJK23", "The Code", "Sweden", "for 2030"):
+                     "2032", "ABCDEFGHJK23", "The Code", "Sweden", "for 2030",
+                     "Issued on: 15 March 2031", "has fulfilled its reporting obligations",
+                     "https://portal.example/verify/ABCDEFGHJK23/"):
         assert expected in text
 
 

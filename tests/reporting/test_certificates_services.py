@@ -182,6 +182,26 @@ def test_expired_certificate_is_not_revoked_by_a_later_suspension(
         assert certificate.state_on(date(2032, 4, 1)) == CertificateState.EXPIRED
 
 
+@pytest.mark.parametrize("days_after_last, revoked", [(0, True), (1, False)])
+def test_suspension_on_the_last_valid_day_revokes_and_on_the_next_day_does_not(
+        days_after_last, revoked, company_a, staff_admin, staff_reviewer,
+        django_capture_on_commit_callbacks):
+    with time_machine.travel(datetime(2031, 3, 15, 10, tzinfo=UTC), tick=False):
+        certificate = approve(submitted_report(company_a), staff_reviewer,
+                              django_capture_on_commit_callbacks)
+    day = certificate.valid_until + timedelta(days=days_after_last)
+    with time_machine.travel(datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+                             + timedelta(hours=23, minutes=59), tick=False):
+        signatory_services.signatory_suspend(signatory=company_a, actor=staff_admin,
+                                             reason="Did not report")
+    certificate.refresh_from_db()
+    assert (certificate.revoked_at is not None) is revoked
+    expected = CertificateState.REVOKED if revoked else CertificateState.EXPIRED
+    assert certificate.state_on(day + timedelta(days=1)) == expected
+    if revoked:
+        assert certificate.revoked_at.date() == certificate.valid_until
+
+
 def test_state_is_valid_on_the_last_day_and_expired_the_next(
         company_a, staff_reviewer, django_capture_on_commit_callbacks):
     with time_machine.travel(datetime(2031, 3, 15, 10, tzinfo=UTC), tick=False):
