@@ -217,22 +217,24 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def request_changes(self, request, pk=None):
         values = _valid(ReasonSerializer, request.data)
         return self._summary(services.report_request_changes(
-            actor=request.user, report=self.get_object(), reason=values["reason"]))
+            actor=request.user, report=self.get_object(), reason=values["reason"],
+            overall_score=values.get("overall_score")))
 
     @extend_schema(request=ApproveSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         values = _valid(ApproveSerializer, request.data)
         return self._summary(services.report_approve(
-            actor=request.user, report=self.get_object(), overall_score=values["overall_score"],
-            reason=values["reason"]))
+            actor=request.user, report=self.get_object(),
+            overall_score=values.get("overall_score"), reason=values["reason"]))
 
     @extend_schema(request=RejectSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         values = _valid(RejectSerializer, request.data)
         return self._summary(services.report_reject(
-            actor=request.user, report=self.get_object(), reason=values["reason"]))
+            actor=request.user, report=self.get_object(), reason=values["reason"],
+            overall_score=values.get("overall_score")))
 
     @extend_schema(request=AssignSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])

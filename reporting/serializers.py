@@ -204,17 +204,25 @@ class MissingAnswersResponseSerializer(serializers.Serializer):
 # --- actions ------------------------------------------------------------------------------------
 
 
+def _overall_score_field() -> serializers.ChoiceField:
+    # Left out: the overall score saved during the review is kept; "" clears it.
+    return serializers.ChoiceField(
+        choices=Score.choices, required=False, allow_blank=True,
+        help_text=_("Overall score (met, partly, not_met); left out keeps the one saved."))
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    overall_score = _overall_score_field()
 
 
 class ApproveSerializer(ReasonSerializer):
-    overall_score = serializers.ChoiceField(choices=Score.choices, required=False,
-                                            allow_blank=True, default="")
+    pass
 
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
+    overall_score = _overall_score_field()
 
 
 class AssignSerializer(serializers.Serializer):

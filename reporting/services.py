@@ -166,9 +166,11 @@ def report_save_answers(*, actor: User, report: Report, values: dict[str, Any],
     for answer in changed:
         answer.save()
     if changed:
+        codes = {q.pk: q.code for q in questions.values()}  # no query per changed answer
         audit_record(actor=actor, action="report.answers_saved", obj=report,
                      signatory=report.signatory,
-                     changes={"questions": {"to": sorted({a.question.code for a in changed})}})
+                     changes={"questions": {"to": sorted({codes[a.question_id]
+                                                          for a in changed})}})
     report.refresh_from_db()
     return report, errors
 
@@ -182,7 +184,7 @@ def report_missing(report: Report) -> list[answer_rules.Missing]:
 
 
 def _transition(*, report: Report, actor: User | None, name: str, reason: str = "",
-                extra: dict | None = None) -> Report:
+                extra: dict | None = None, changes: dict | None = None) -> Report:
     locked = Report.objects.select_for_update().get(pk=report.pk)
     before = locked.status
     try:
@@ -194,14 +196,37 @@ def _transition(*, report: Report, actor: User | None, name: str, reason: str = 
         setattr(locked, key, value)
     locked.save()
     audit_record(actor=actor, action=f"report.{name}", obj=locked, signatory=locked.signatory,
-                 from_state=before, to_state=locked.status, reason=reason)
+                 from_state=before, to_state=locked.status, reason=reason, changes=changes)
     report.refresh_from_db()
     return report
+
+
+def _check_score(score: str | None, field: str) -> None:
+    if score and score not in Score.values:
+        raise DomainError(_("Choose met, partly met or not met."), field=field)
+
+
+def _decision_changes(report: Report, overall_score: str | None) -> dict[str, Any]:
+    """What the decision's audit row keeps beside its reason: the round's score and comment per
+    criterion (a request for changes may say everything there) and the overall score."""
+    reviews = CriterionReview.objects.filter(report=report, round=max(report.submission_count, 1))
+    criteria = {str(r.criterion): {"score": r.score, "comment": r.comment}
+                for r in reviews if r.score or r.comment}
+    changes: dict[str, Any] = {}
+    if criteria:
+        changes["criteria"] = {"to": criteria}
+    after = report.overall_score if overall_score is None else overall_score
+    if after or report.overall_score:
+        changes["overall_score"] = {"from": report.overall_score, "to": after}
+    return changes
 
 
 @transaction.atomic
 def report_submit(*, actor: User, report: Report) -> Report:
     _require(actor, "reporting.submit_report", report.signatory)
+    # Lock first, so a colleague's save or submission cannot slip in between the completeness
+    # check and the transition.
+    Report.objects.select_for_update().filter(pk=report.pk).first()
     missing = report_missing(report)
     if missing:
         raise MissingAnswers(missing)
@@ -247,40 +272,70 @@ def report_review_criterion(*, actor: User, report: Report, criterion: int, scor
 
 
 @transaction.atomic
-def report_request_changes(*, actor: User, report: Report, reason: str) -> Report:
+def report_score_overall(*, actor: User, report: Report, score: str) -> Report:
+    """The reviewer's overall score, kept while the review goes on (the decision confirms it)."""
+    _require(actor, "reporting.review_report", report.signatory)
+    _check_score(score, "overall_score")
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status not in (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW):
+        raise DomainError(_("Only a submitted report can be reviewed."))
+    if locked.overall_score != score:
+        locked.overall_score = score
+        locked.save(update_fields=["overall_score", "updated_at"])
+    if locked.status == ReportStatus.SUBMITTED:
+        _transition(report=locked, actor=actor, name="start_review")
+    report.refresh_from_db()
+    return report
+
+
+@transaction.atomic
+def report_request_changes(*, actor: User, report: Report, reason: str,
+                           overall_score: str | None = None) -> Report:
+    """Send the report back. ``overall_score`` None keeps the one saved during the review."""
     _require(actor, "reporting.decide_report", report.signatory)
+    _check_score(overall_score, "overall_score")
     has_comments = CriterionReview.objects.filter(
         report=report, round=max(report.submission_count, 1)).exclude(comment="").exists()
     if not reason.strip() and not has_comments:
         raise DomainError(_("Say what needs to change: comment on a criterion or give a reason."),
                           field="reason")
-    report = _transition(report=report, actor=actor, name="request_changes", reason=reason)
+    extra = {} if overall_score is None else {"overall_score": overall_score}
+    report = _transition(report=report, actor=actor, name="request_changes", reason=reason,
+                         extra=extra, changes=_decision_changes(report, overall_score))
     transaction.on_commit(lambda: _tasks().notify_report_event.delay(report.pk,
                                                                      "changes_requested"))
     return report
 
 
 @transaction.atomic
-def report_approve(*, actor: User, report: Report, overall_score: str = "",
+def report_approve(*, actor: User, report: Report, overall_score: str | None = None,
                    reason: str = "") -> Report:
+    """Approve. ``overall_score`` None keeps the one saved during the review."""
     _require(actor, "reporting.decide_report", report.signatory)
-    if overall_score and overall_score not in Score.values:
-        raise DomainError(_("Choose met, partly met or not met."), field="overall_score")
-    report = _transition(report=report, actor=actor, name="approve", reason=reason,
-                         extra={"decided_at": timezone.now(), "overall_score": overall_score,
-                                "decision_reason": reason})
+    _check_score(overall_score, "overall_score")
+    extra: dict[str, Any] = {"decided_at": timezone.now(), "decision_reason": reason}
+    if overall_score is not None:
+        extra["overall_score"] = overall_score
+    report = _transition(report=report, actor=actor, name="approve", reason=reason, extra=extra,
+                         changes=_decision_changes(report, overall_score))
     # The certificate for the year is issued by a task, after the decision is committed.
     transaction.on_commit(lambda: _tasks().report_approved.delay(report.pk))
     return report
 
 
 @transaction.atomic
-def report_reject(*, actor: User, report: Report, reason: str) -> Report:
+def report_reject(*, actor: User, report: Report, reason: str,
+                  overall_score: str | None = None) -> Report:
+    """Reject, with a reason. ``overall_score`` None keeps the one saved during the review."""
     _require(actor, "reporting.decide_report", report.signatory)
     if not reason.strip():
         raise DomainError(_("Please give a reason."), field="reason")
-    report = _transition(report=report, actor=actor, name="reject", reason=reason,
-                         extra={"decided_at": timezone.now(), "decision_reason": reason})
+    _check_score(overall_score, "overall_score")
+    extra: dict[str, Any] = {"decided_at": timezone.now(), "decision_reason": reason}
+    if overall_score is not None:
+        extra["overall_score"] = overall_score
+    report = _transition(report=report, actor=actor, name="reject", reason=reason, extra=extra,
+                         changes=_decision_changes(report, overall_score))
     transaction.on_commit(lambda: _tasks().notify_report_event.delay(report.pk, "rejected"))
     return report
 

@@ -412,13 +412,18 @@ def _save_review(*, actor: User, report: Report, form: ReviewForm, existing: set
             if score or comment.strip() or number in existing:
                 services.report_review_criterion(actor=actor, report=report, criterion=number,
                                                  score=score, comment=comment)
+        overall = data["overall_score"]
         if decision == "request_changes":
-            services.report_request_changes(actor=actor, report=report, reason=data["reason"])
+            services.report_request_changes(actor=actor, report=report, reason=data["reason"],
+                                            overall_score=overall)
         elif decision == "approve":
-            services.report_approve(actor=actor, report=report,
-                                    overall_score=data["overall_score"], reason=data["reason"])
+            services.report_approve(actor=actor, report=report, overall_score=overall,
+                                    reason=data["reason"])
         elif decision == "reject":
-            services.report_reject(actor=actor, report=report, reason=data["reason"])
+            services.report_reject(actor=actor, report=report, reason=data["reason"],
+                                   overall_score=overall)
+        elif overall != report.overall_score:
+            services.report_score_overall(actor=actor, report=report, score=overall)
     return decision
 
 

@@ -417,6 +417,22 @@ def test_an_unknown_overall_score_is_refused(api_as, staff_admin, under_review):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(("action", "data", "status"), ACTIONS)
+def test_every_decision_takes_an_overall_score_and_keeps_the_saved_one_without(
+        action, data, status, api_as, staff_admin, company_a, questionnaire):
+    client = api_as(staff_admin)
+    given = ReportFactory(signatory=company_a, questionnaire=questionnaire, year=2030,
+                          status=S.UNDER_REVIEW)
+    response = client.post(url(given, f"{action}/"), {**data, "overall_score": "not_met"},
+                           format="json")
+    assert (response.status_code, response.json()["overall_score"]) == (200, "not_met")
+    kept = ReportFactory(signatory=company_a, questionnaire=questionnaire, year=2031,
+                         status=S.UNDER_REVIEW, overall_score="partly")
+    without = {k: v for k, v in data.items() if k != "overall_score"}
+    response = client.post(url(kept, f"{action}/"), without, format="json")
+    assert (response.json()["status"], response.json()["overall_score"]) == (status, "partly")
+
+
 def test_staff_assign_and_unassign_a_reviewer(api_as, staff_admin, staff_reviewer, company_a,
                                               questionnaire):
     report = ReportFactory(signatory=company_a, questionnaire=questionnaire, status=S.SUBMITTED)

@@ -485,6 +485,68 @@ def test_rejecting_needs_a_reason(staff_reviewer, company_a):
         services.report_reject(actor=staff_reviewer, report=report, reason="  ")
 
 
+@pytest.mark.parametrize("role", REVIEWERS)
+def test_reviewers_keep_an_overall_score_while_the_review_goes_on(role, person, company_a):
+    report = report_in(S.SUBMITTED, company_a)
+    report = services.report_score_overall(actor=person(role), report=report, score="partly")
+    assert (report.status, report.overall_score) == (S.UNDER_REVIEW, "partly")
+    with pytest.raises(DomainError, match="met, partly met or not met"):
+        services.report_score_overall(actor=person(role), report=report, score="stellar")
+
+
+@pytest.mark.parametrize("role", NOT_REVIEWERS)
+def test_others_cannot_give_an_overall_score(role, person, company_a):
+    report = report_in(S.SUBMITTED, company_a)
+    with pytest.raises(PermissionDenied):
+        services.report_score_overall(actor=person(role), report=report, score="met")
+    report.refresh_from_db()
+    assert report.overall_score == ""
+
+
+@pytest.mark.parametrize("status", [S.DRAFT, S.CHANGES_REQUESTED, S.APPROVED, S.REJECTED])
+def test_an_overall_score_is_given_only_during_the_review(status, staff_reviewer, company_a):
+    report = report_in(status, company_a)
+    with pytest.raises(DomainError, match="Only a submitted report"):
+        services.report_score_overall(actor=staff_reviewer, report=report, score="met")
+
+
+@pytest.mark.parametrize("decision", DECISIONS)
+def test_every_decision_keeps_the_overall_score_saved_during_the_review_or_sets_it(
+        decision, staff_reviewer, company_a):
+    service, target, kwargs = DECISIONS[decision]
+    kwargs = {**kwargs, "reason": kwargs["reason"] or "Decided"}
+    kept = report_in(S.UNDER_REVIEW, company_a, year=2030)
+    services.report_score_overall(actor=staff_reviewer, report=kept, score="partly")
+    kwargs.pop("overall_score", None)
+    kept = service(actor=staff_reviewer, report=kept, **kwargs)
+    assert (kept.status, kept.overall_score) == (target, "partly")
+
+    given = report_in(S.UNDER_REVIEW, company_a, year=2031)
+    given = service(actor=staff_reviewer, report=given, overall_score="not_met", **kwargs)
+    assert (given.status, given.overall_score) == (target, "not_met")
+    assert events(given, f"report.{decision}").get().changes["overall_score"] == {
+        "from": "", "to": "not_met"}
+    with pytest.raises(DomainError, match="met, partly met or not met"):
+        service(actor=staff_reviewer, report=report_in(S.UNDER_REVIEW, company_a, year=2032),
+                overall_score="stellar", **kwargs)
+
+
+def test_a_request_for_changes_records_the_criterion_comments_it_sends_back(
+        staff_reviewer, company_a):
+    report = report_in(S.UNDER_REVIEW, company_a, submission_count=1)
+    services.report_review_criterion(actor=staff_reviewer, report=report, criterion=1,
+                                     score="not_met", comment="The policy is not signed.")
+    services.report_review_criterion(actor=staff_reviewer, report=report, criterion=2,
+                                     score="met", comment="")
+    services.report_request_changes(actor=staff_reviewer, report=report, reason="")
+    event = events(report, "report.request_changes").get()
+    assert (event.actor, event.from_state, event.to_state) == (staff_reviewer, S.UNDER_REVIEW,
+                                                               S.CHANGES_REQUESTED)
+    assert event.changes["criteria"] == {"to": {
+        "1": {"score": "not_met", "comment": "The policy is not signed."},
+        "2": {"score": "met", "comment": ""}}}
+
+
 def test_approval_records_the_decision_and_enqueues_the_certificate_task_on_commit(
         staff_reviewer, company_a, company_admin, reporter, viewer,
         django_capture_on_commit_callbacks):

@@ -644,6 +644,22 @@ def test_reviewer_approves_with_an_overall_score_and_the_certificate_task_is_que
     assert "Request changes" not in html  # decided: no decision form any more
 
 
+def test_saving_the_review_keeps_the_overall_score_and_a_rejection_records_it(
+        web_as, staff_reviewer, company_a):
+    report = ReportFactory(signatory=company_a, status=R.SUBMITTED)
+    client = web_as(staff_reviewer)
+    assert client.post(review_url(report), {"overall_score": "partly",
+                                            "decision": "save"}).status_code == 302
+    report.refresh_from_db()
+    assert (report.status, report.overall_score) == (R.UNDER_REVIEW, "partly")
+    html = client.get(review_url(report)).content.decode()
+    assert re.search(r'<option value="partly" selected>', html)
+    client.post(review_url(report), {"overall_score": "not_met", "decision": "reject",
+                                     "reason": "Nothing was done this year."})
+    report.refresh_from_db()
+    assert (report.status, report.overall_score) == (R.REJECTED, "not_met")
+
+
 def test_reject_needs_a_reason(web_as, staff_admin, company_a):
     report = ReportFactory(signatory=company_a, status=R.UNDER_REVIEW)
     client = web_as(staff_admin)
