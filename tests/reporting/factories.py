@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import zipfile
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,6 +52,17 @@ def pdf_upload(name: str = "policy.pdf") -> SimpleUploadedFile:
 
 def png_upload(name: str = "poster.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")
+
+
+def docx_bytes() -> bytes:
+    """A minimal Word document: the OOXML package parts a word processor writes first."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://'
+                         'schemas.openxmlformats.org/package/2006/content-types"/>')
+        package.writestr("_rels/.rels", "<Relationships/>")
+        package.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
 
 
 class QuestionnaireFactory(factory.django.DjangoModelFactory):

@@ -33,6 +33,7 @@ from tests.reporting.factories import (
     ReportFactory,
     add_evidence,
     complete_answers,
+    docx_bytes,
     make_questionnaire,
     pdf_bytes,
     pdf_upload,
@@ -644,7 +645,7 @@ def test_evidence_is_stored_privately_with_checksum_size_uploader_and_time(repor
 
 
 @pytest.mark.parametrize("upload", [png_upload, lambda: SimpleUploadedFile(
-    "training.docx", b"PK\x03\x04" + b"\x00" * 200)], ids=["image", "office"])
+    "training.docx", docx_bytes())], ids=["image", "office"])
 def test_images_and_office_documents_are_accepted(upload, reporter, report):
     evidence = services.evidence_add(actor=reporter, report=report,
                                      question=question(report, "activities"), upload=upload())
