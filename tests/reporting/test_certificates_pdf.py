@@ -7,6 +7,7 @@ import io
 import re
 import struct
 from datetime import date
+from urllib.parse import urlsplit
 
 import pypdfium2
 import pytest
@@ -171,7 +172,7 @@ def test_pdf_with_all_scripts_at_once_stays_under_100_kb():
 
 @pytest.mark.django_db
 def test_stored_certificate_qr_leads_to_its_public_page(company_b, staff_reviewer, settings,
-                                                         django_capture_on_commit_callbacks):
+                                                         client, django_capture_on_commit_callbacks):
     settings.SITE_URL = "https://portal.thecode.example"
     certificate = approve(submitted_report(company_b), staff_reviewer,
                           django_capture_on_commit_callbacks)
@@ -185,3 +186,8 @@ def test_stored_certificate_qr_leads_to_its_public_page(company_b, staff_reviewe
     assert thai <= set().union(*_embedded_glyph_sets(pdf).values())
     assert certificate.pdf_size == len(pdf) < 100_000
     assert svc.verification_url(certificate.code) == _qr_texts(pdf)[0]
+    # following the decoded URL opens the public page of this certificate
+    page = client.get(urlsplit(_qr_texts(pdf)[0]).path)
+    assert page.status_code == 200
+    assert certificate.number in page.content.decode() and "This certificate is valid." in \
+        page.content.decode()

@@ -47,6 +47,20 @@ def test_approval_issues_a_numbered_certificate_and_mails_it_to_the_admins(
                                      object_id=str(certificate.pk)).count() == 1
 
 
+def test_certificate_task_is_enqueued_on_commit_not_before(
+        company_a, staff_reviewer, django_capture_on_commit_callbacks):
+    from reporting import services
+
+    report = submitted_report(company_a)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.report_approve(actor=staff_reviewer, report=report, overall_score="met")
+        assert not Certificate.objects.exists()
+    assert not Certificate.objects.exists()  # nothing ran inside the approving transaction
+    for callback in callbacks:
+        callback()
+    assert Certificate.objects.filter(report=report).count() == 1
+
+
 def test_validity_runs_one_year_from_the_approval_date_inclusive(
         company_a, staff_reviewer, django_capture_on_commit_callbacks):
     with time_machine.travel(datetime(2031, 3, 15, 10, tzinfo=UTC), tick=False):
