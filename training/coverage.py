@@ -59,6 +59,10 @@ class DepartmentCoverage:
     def share(self) -> float | None:
         return _share(self.trained, self.people)
 
+    @property
+    def customer_facing_share(self) -> float | None:
+        return _share(self.customer_facing_trained, self.customer_facing)
+
 
 @dataclass
 class Coverage:

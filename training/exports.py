@@ -81,7 +81,7 @@ def coverage_export(signatory: Signatory, *, as_of: date) -> Export:
     for d in coverage.departments:
         rows.append([name, as_of, d.department or _("(no department)"), d.people, d.trained,
                      d.share, d.customer_facing, d.customer_facing_trained,
-                     share(d.customer_facing_trained, d.customer_facing), None])
+                     d.customer_facing_share, None])
     return Export(
         filename=f"training-coverage-{slugify(name) or signatory.pk}-{as_of}",
         sheet=_("Coverage"),

@@ -203,6 +203,9 @@ class DepartmentCoverageSerializer(serializers.Serializer):
     share = serializers.FloatField(allow_null=True)
     customer_facing = serializers.IntegerField()
     customer_facing_trained = serializers.IntegerField()
+    customer_facing_share = serializers.FloatField(
+        allow_null=True, help_text=_("Percent of the department's customer-facing people on "
+                                     "record with valid training; empty when it has none."))
 
 
 class CoverageSerializer(serializers.Serializer):

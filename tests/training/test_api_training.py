@@ -425,6 +425,8 @@ def test_coverage_of_one_signatory_and_year(api_as, viewer, company_a):
     assert body["customer_facing_share"] == 100.0
     assert {d["department"]: d["people"] for d in body["departments"]} == {"Sales": 2,
                                                                           "Support": 1}
+    assert {d["department"]: d["customer_facing_share"] for d in body["departments"]} == {
+        "Sales": 100.0, "Support": 100.0}
     same = api_as(viewer).get(f"{API}/coverage/{company_a.pk}/", {"year": 2023}).json()
     assert same == body
 

@@ -138,8 +138,11 @@ def test_coverage_per_department(company):
     assert (sales.people, sales.trained, sales.customer_facing,
             sales.customer_facing_trained) == (3, 2, 2, 1)
     assert sales.share == pytest.approx(66.7)
+    assert sales.customer_facing_share == 50.0  # 1 of the 2 customer-facing people in Sales
     assert (rows["Finance"].people, rows["Finance"].trained) == (1, 1)
+    assert rows["Finance"].customer_facing_share is None  # nobody customer-facing there
     assert rows[""].customer_facing_trained == 1
+    assert rows[""].customer_facing_share == 100.0
 
 
 def test_other_companies_records_do_not_count(company):

@@ -61,6 +61,8 @@ def test_training_home_shows_coverage_departments_and_refreshers(web_as, viewer,
     assert "25.0 %" in html          # 2 of 8 employees
     assert "100.0 %" in html         # 1 of 1 customer-facing
     assert "Guides" in html and "Sales" in html
+    assert "Customer-facing share" in html  # per department too
+    assert [d.customer_facing_share for d in page.context["coverage"].departments] == [100.0, None]
     assert "Due Soon" in html        # refresher within 90 days
     assert page.context["coverage"].refreshers_due == 1
     assert "<caption>" in html
