@@ -444,12 +444,18 @@ def test_history_shows_who_did_what_with_the_state_changes(web_as, reporter, sta
         report.refresh_from_db()
         client.post(detail(report), form_data(report, **{**COMPLETE, "activities": text}))
     services.report_submit(actor=reporter, report=report)
+    report.refresh_from_db()
+    services.report_review_criterion(actor=staff_reviewer, report=report, criterion=3,
+                                     score="not_met", comment="The clause text is missing.")
     services.report_request_changes(actor=staff_reviewer, report=report,
                                     reason="Please attach the clause.")
     html = client.get(detail(report)).content.decode()
     history = html.split('id="history-h"')[1]
     assert "Changes requested" in history and "Please attach the clause." in history
-    assert "Submitted → Changes requested" in history
+    # the comments sent back with the request, in the same row
+    assert "Criterion 3: The clause text is missing." in history
+    assert "Under review → Changes requested" in history
+    assert "Submitted → Under review" in history
     assert "Draft → Submitted" in history
     assert "Answers saved (3 times)" in history  # autosaves fold into one line
 
