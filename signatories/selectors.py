@@ -61,6 +61,21 @@ def signatory_get_for(user: User, pk: int | str) -> Signatory:
         raise Http404 from exc
 
 
+def possible_duplicates_q(signatory: Signatory) -> Q:
+    """Other signatories with the same legal name (any case) and country, or the same website
+    domain: what an application is flagged for (the service) and what staff are shown."""
+    q = Q(legal_name__iexact=signatory.legal_name, country=signatory.country)
+    if signatory.website_domain:
+        q |= Q(website_domain=signatory.website_domain)
+    return q & ~Q(pk=signatory.pk)
+
+
+def possible_duplicates_for(user: User, signatory: Signatory, limit: int = 10) -> list[Signatory]:
+    """The signatories this one may duplicate, among those the user may see (one query)."""
+    return list(signatory_list_for(user).filter(possible_duplicates_q(signatory))
+                .order_by("applied_at", "id")[:limit])
+
+
 def signatory_companies_of(user: User) -> QuerySet[Signatory]:
     """The companies the user is a member of (their own dashboard)."""
     if not user.is_authenticated:
@@ -221,6 +236,8 @@ class Dossier:
     coverage: dict
     partners: dict
     notifications: Truncated
+    # the signatories it may duplicate (only looked up when it is flagged)
+    duplicates: list
 
 
 def _partner_figures(as_of) -> dict:
@@ -347,4 +364,6 @@ def signatory_dossier_for(user: User, pk: int | str) -> Dossier:
             audit_item_list_for(user).filter(signatory=signatory).order_by("-sample__drawn_at",
                                                                             "-sample_id")),
         coverage=coverage,
+        duplicates=(possible_duplicates_for(user, signatory) if signatory.possible_duplicate
+                    else []),
     )

@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +35,7 @@ from signatories.models import (
     website_domain,
 )
 from signatories.permissions import REASON_REQUIRED
+from signatories.selectors import possible_duplicates_q
 
 PROFILE_FIELDS = ["legal_name", "trading_name", "type", "country", "address", "website",
                   "employees", "contact_name", "contact_email", "contact_phone"]
@@ -44,11 +44,10 @@ STAFF_ONLY_FIELDS = ["reporting_deadline"]
 
 
 
-def _find_duplicates(signatory: Signatory) -> list[Signatory]:
-    q = Q(legal_name__iexact=signatory.legal_name, country=signatory.country)
-    if signatory.website_domain:
-        q |= Q(website_domain=signatory.website_domain)
-    return list(Signatory.objects.filter(q).exclude(pk=signatory.pk).only("id")[:10])
+def _find_duplicates(signatory: Signatory) -> list[int]:
+    # every signatory, whoever applies: the flag is for staff
+    return list(Signatory.objects.filter(possible_duplicates_q(signatory))
+                .order_by("pk").values_list("pk", flat=True)[:10])
 
 
 @transaction.atomic
@@ -81,11 +80,11 @@ def signatory_apply(
     if duplicates:
         signatory.possible_duplicate = True
         signatory.save(update_fields=["possible_duplicate"])
-        Signatory.objects.filter(pk__in=[d.pk for d in duplicates]).update(possible_duplicate=True)
+        Signatory.objects.filter(pk__in=duplicates).update(possible_duplicate=True)
     Membership.objects.create(user=applicant, signatory=signatory, role=MembershipRole.ADMIN)
     audit_record(actor=applicant, action="signatory.applied", obj=signatory, signatory=signatory,
                  to_state=signatory.status,
-                 changes={"duplicates_of": [d.pk for d in duplicates]} if duplicates else None)
+                 changes={"duplicates_of": duplicates} if duplicates else None)
     transaction.on_commit(lambda: _tasks().notify_staff_new_application.delay(signatory.pk))
     return signatory
 

@@ -294,3 +294,51 @@ def test_dossier_queries_do_not_grow_with_rows(request, client, company_a, compa
     assert all(r.cert_revoked_at is None for r in dossier.reports)
     assert dossier.partners["confirmed"] == 14
     assert len(dossier.notifications) == 10 and dossier.notifications.more
+
+
+# --- possible duplicates ------------------------------------------------------------------------
+
+APPLICATION = {"trading_name": "", "type": "tour_operator", "address": "Storgatan 1",
+               "employees": 12, "contact_name": "Eva", "contact_email": "eva@dup.example"}
+
+
+def apply_as_new_company(email: str, **fields) -> Signatory:
+    return services.signatory_apply(data={**APPLICATION, **fields}, applicant_email=email,
+                                    applicant_name="Eva", password="long-enough-passphrase-9")
+
+
+def test_dossier_of_a_flagged_application_links_the_signatories_it_may_duplicate(
+        web_as, staff_reviewer):
+    by_name = SignatoryFactory(legal_name="Nordic Sun Travel AB", country="SE",
+                               website="https://nordicsun.example")
+    by_domain = SignatoryFactory(legal_name="Sunny Fjords AS", country="NO",
+                                 website="https://www.midnight-sun.example")
+    unrelated = SignatoryFactory(legal_name="Coral Reef Tours", country="SE")
+    new = apply_as_new_company("eva@dup.example", legal_name="NORDIC SUN TRAVEL AB",
+                               country="SE", website="http://midnight-sun.example/about")
+    assert new.possible_duplicate
+
+    response = web_as(staff_reviewer).get(dossier_url(new))
+    assert list(response.context["dossier"].duplicates) == [by_name, by_domain]
+    html = response.content.decode()
+    for other in (by_name, by_domain):
+        assert f'href="{dossier_url(other)}"' in html
+    assert dossier_url(unrelated) not in html
+
+
+def test_duplicates_the_viewer_may_not_see_are_not_listed(web_as, local_rep_sweden):
+    thai = SignatoryFactory(legal_name="Siam Sun", country="TH", website="https://siam.example")
+    new = apply_as_new_company("eva@siam-copy.example", legal_name="Siam Sun Sweden",
+                               country="SE", website="https://siam.example")
+    assert new.possible_duplicate
+    response = web_as(local_rep_sweden).get(dossier_url(new))
+    assert response.status_code == 200
+    assert response.context["dossier"].duplicates == []
+    assert dossier_url(thai) not in response.content.decode()
+
+
+def test_unflagged_signatory_looks_up_no_duplicates(web_as, staff_reviewer, company_a):
+    SignatoryFactory(legal_name=company_a.legal_name, country=company_a.country)  # not flagged
+    response = web_as(staff_reviewer).get(dossier_url(company_a))
+    assert response.context["dossier"].duplicates == []
+    assert "Possible duplicate of" not in response.content.decode()
