@@ -144,6 +144,26 @@ def test_report_page_renders_each_question_as_a_field_of_its_type(web_as, report
     assert '<label for="q-public-url" class="question-label">Question public-url?' in html
 
 
+def test_help_text_is_shown_and_tied_to_its_field_and_required_questions_are_marked(
+        web_as, reporter, report):
+    from reporting.models import Question
+
+    Question.objects.filter(section__questionnaire=report.questionnaire, code="trained").update(
+        help_text="Count everyone who meets customers, seasonal guides included.")
+    html = web_as(reporter).get(detail(report)).content.decode()
+    assert re.search(r'<p class="help" id="q-trained-help">Count everyone who meets customers, '
+                     r"seasonal guides included.</p>", html)
+    assert re.search(r'name="trained" id="q-trained"[^>]*aria-describedby="q-trained-help ', html)
+    required, optional = (question(report, "trained"), question(report, "policy-date"))
+    assert required.required and not optional.required
+    trained_label = re.search(r'<label for="q-trained" class="question-label">(.*?)</label>',
+                              html, re.S).group(1)
+    date_label = re.search(r'<label for="q-policy-date" class="question-label">(.*?)</label>',
+                           html, re.S).group(1)
+    assert "(required)" in trained_label and "(optional)" not in trained_label
+    assert "(optional)" in date_label
+
+
 def test_conditional_questions_show_only_when_the_parent_answer_matches(web_as, reporter,
                                                                         report):
     client = web_as(reporter)
