@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -211,6 +211,11 @@ class PublicSignatoryList(ListAPIView):
     authentication_classes: list = []
     serializer_class = PublicSignatorySerializer
     filter_backends: list = []
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "search", str, description="Part of the legal or trading name (case-insensitive).")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.public_signatory_list(self.request.query_params.get("search", "")[:100])

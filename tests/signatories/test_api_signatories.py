@@ -821,3 +821,9 @@ def test_apply_requires_the_no_residential_care_confirmation():
         assert response.status_code == 400
         assert "no_residential_care" in response.json()
     assert not Signatory.objects.filter(legal_name=APPLICATION["legal_name"]).exists()
+
+
+def test_public_list_search_parameter_is_in_the_schema(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    params = schema["paths"]["/api/v1/public/signatories/"]["get"]["parameters"]
+    assert {"search", "page"} <= {p["name"] for p in params}
