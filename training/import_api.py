@@ -146,6 +146,19 @@ class ImportJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
         job.refresh_from_db()  # eager runs (tests, dev) may have finished it already
         return Response(ImportJobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None,
+                   responses={200: ImportJobDetailSerializer,
+                              403: OpenApiResponse(description="Not allowed to add training"),
+                              409: OpenApiResponse(description="The job is not a checked file "
+                                                               "with valid rows and row errors")})
+    @action(detail=True, methods=["post"], url_path="import-valid-rows", filterset_class=None)
+    def import_valid_rows(self, request, pk=None):
+        """A file that imported nothing because some rows have errors: import its valid rows
+        (the same job runs again; follow ``status`` as after an upload)."""
+        job = services.import_accept_valid_rows(actor=request.user, job=self.get_object())
+        job.refresh_from_db()  # eager runs (tests, dev) may have finished it already
+        return Response(ImportJobDetailSerializer(job).data)
+
     @extend_schema(responses={200: RowErrorSerializer(many=True)},
                    parameters=[OpenApiParameter("page_size", int, description="At most 1000")])
     @action(detail=True, methods=["get"], pagination_class=ErrorPagination,

@@ -15,6 +15,8 @@ urlpatterns = [
             import_views.import_template, name="training-import-template"),
     path("company/<int:pk>/training/import/<int:job_pk>/", import_views.import_detail,
          name="training-import-detail"),
+    path("company/<int:pk>/training/import/<int:job_pk>/import-valid-rows/",
+         import_views.import_accept_valid_rows, name="training-import-valid-rows"),
     path("company/<int:pk>/training/import/<int:job_pk>/progress/",
          import_views.import_progress, name="training-import-progress"),
     path("company/<int:pk>/training/import/<int:job_pk>/errors.csv",

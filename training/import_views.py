@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from code_portal.errors import DomainError
 from signatories.models import Signatory
@@ -106,6 +107,7 @@ def _progress_context(request: HttpRequest, signatory: Signatory, job: ImportJob
         request, signatory, job=job, finished=finished,
         file_errors=[m for e in job.errors if not e.get("line") for m in e["errors"]],
         row_errors=row_errors[:ERRORS_SHOWN], error_rows=len(row_errors),
+        valid_rows=services.import_valid_row_count(job) if finished else 0,
         errors_truncated=len(row_errors) > ERRORS_SHOWN, errors_shown=ERRORS_SHOWN,
         # rows still to go through the database (the progress bar's denominator is known only
         # once the file has been read)
@@ -118,6 +120,21 @@ def import_detail(request: HttpRequest, pk: int, job_pk: int) -> HttpResponse:
     job = _job(request, signatory, job_pk)
     return render(request, "training/import_detail.html",
                   _progress_context(request, signatory, job))
+
+
+@login_required
+@require_POST
+def import_accept_valid_rows(request: HttpRequest, pk: int, job_pk: int) -> HttpResponse:
+    """A file that imported nothing because of row errors: import its valid rows after all."""
+    signatory = _company(request, pk)
+    job = _job(request, signatory, job_pk)
+    try:
+        services.import_accept_valid_rows(actor=request.user, job=job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The valid rows of the file are being imported."))
+    return redirect("training-import-detail", pk=signatory.pk, job_pk=job.pk)
 
 
 @login_required

@@ -23,6 +23,7 @@ from training.models import (
     Course,
     Headcount,
     ImportJob,
+    ImportStatus,
     SessionAttachment,
     Trainee,
     TrainingRecord,
@@ -352,12 +353,46 @@ def import_create(*, actor: User, signatory: Signatory, upload: UploadedFile,
     job.save()
     audit_record(actor=actor, action="training_import.created", obj=job, signatory=signatory,
                  changes={"file": {"to": checked.name}})
+    _enqueue_import(job.pk)
+    return job
 
+
+def _enqueue_import(job_id: int) -> None:
     def enqueue() -> None:
         from training.tasks import run_import
 
-        result = run_import.delay(job.pk)
-        ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=result.id or "")
+        result = run_import.delay(job_id)
+        ImportJob.objects.filter(pk=job_id, task_id="").update(task_id=result.id or "")
 
     transaction.on_commit(enqueue)
+
+
+def import_valid_row_count(job: ImportJob) -> int:
+    """Rows of a checked file that had no error (what "import the valid rows" would record)."""
+    return max(0, job.total_rows - sum(1 for e in job.errors if e.get("line")))
+
+
+@transaction.atomic
+def import_accept_valid_rows(*, actor: User, job: ImportJob) -> ImportJob:
+    """The user has seen the row errors of a file that imported nothing and chooses to import its
+    valid rows: the same job runs again with ``import_valid_rows`` (no second upload)."""
+    _require(actor, "training.edit", job.signatory)
+    if (job.status != ImportStatus.INVALID or not any(e.get("line") for e in job.errors)
+            or not import_valid_row_count(job)):
+        raise DomainError(_("Only a file whose check found some valid rows and some rows with "
+                            "errors can have its valid rows imported."))
+    if not job.file or not job.file.storage.exists(job.file.name):
+        raise DomainError(_("The file is no longer stored: upload it again."))
+    # conditional UPDATE: two clicks (or two users) start one run, the second is refused
+    won = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.INVALID).update(
+        status=ImportStatus.PENDING, import_valid_rows=True, processed_rows=0, finished_at=None,
+        task_id="", updated_at=timezone.now())
+    if not won:
+        raise DomainError(_("This import has already been started again."))
+    job.refresh_from_db()
+    audit_record(actor=actor, action="training_import.valid_rows_accepted", obj=job,
+                 signatory=job.signatory, from_state=ImportStatus.INVALID,
+                 to_state=ImportStatus.PENDING,
+                 changes={"import_valid_rows": {"from": False, "to": True}})
+    _enqueue_import(job.pk)
     return job

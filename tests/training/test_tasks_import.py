@@ -17,11 +17,13 @@ from celery.contrib.testing.worker import start_worker
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from code_portal.celery import app
+from code_portal.errors import DomainError
 from code_portal.models import AuditEvent
 from training import services
 from training.importers import running, validation
@@ -111,6 +113,52 @@ def test_import_valid_rows_option_records_the_good_rows_and_lists_the_bad(report
     assert job.errors == [{"line": 3, "errors": [
         "Write yes or no in customer_facing (found “perhaps”)."]}]
     assert list(TrainingRecord.objects.values_list("trainee__staff_reference", flat=True)) == ["E1"]
+
+
+def test_after_seeing_the_errors_the_user_imports_the_valid_rows_of_the_same_file(
+        reporter, company_a, course, run_upload, django_capture_on_commit_callbacks):
+    job = run_upload(reporter, company_a, csv_bytes([
+        ["E1", "Ann", "Sales", "yes", "Code e-learning", DAY],
+        ["E2", "Bo", "Sales", "yes", "Unknown course", DAY],
+        ["E3", "Cy", "Desk", "no", "Code e-learning", DAY],
+    ]))
+    assert (job.status, job.created_records) == (ImportStatus.INVALID, 0)
+    assert services.import_valid_row_count(job) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_accept_valid_rows(actor=reporter, job=job)
+    job.refresh_from_db()
+
+    assert (job.status, job.import_valid_rows, job.created_records) == (ImportStatus.DONE, True, 2)
+    assert [e["line"] for e in job.errors] == [3]  # the bad row is still listed
+    assert sorted(TrainingRecord.objects.values_list("trainee__staff_reference", flat=True)) == [
+        "E1", "E3"]
+    assert AuditEvent.objects.filter(action="training_import.valid_rows_accepted",
+                                     actor=reporter).count() == 1
+    assert len(mail.outbox) == 2  # "nothing imported", then "done"
+    with pytest.raises(DomainError):  # a finished import is not run a second time
+        services.import_accept_valid_rows(actor=reporter, job=job)
+    assert TrainingRecord.objects.count() == 2
+
+
+def test_valid_rows_are_offered_only_for_a_file_with_some_valid_and_some_bad_rows(
+        reporter, viewer, company_a, course, run_upload):
+    only_bad = run_upload(reporter, company_a, csv_bytes([
+        ["E1", "Ann", "Sales", "yes", "Unknown course", DAY]]))
+    mixed = run_upload(reporter, company_a, csv_bytes([
+        ["E1", "Ann", "Sales", "yes", "Code e-learning", DAY],
+        ["E2", "Bo", "Sales", "yes", "Unknown course", DAY]]))
+
+    assert services.import_valid_row_count(only_bad) == 0
+    with pytest.raises(DomainError):
+        services.import_accept_valid_rows(actor=reporter, job=only_bad)
+    with pytest.raises(PermissionDenied):
+        services.import_accept_valid_rows(actor=viewer, job=mixed)
+    mixed.file.delete(save=False)  # e.g. removed by an erasure
+    with pytest.raises(DomainError):
+        services.import_accept_valid_rows(actor=reporter, job=mixed)
+    assert not TrainingRecord.objects.exists()
+    assert set(ImportJob.objects.values_list("status", flat=True)) == {ImportStatus.INVALID}
 
 
 def test_completion_already_on_record_is_reported_and_not_recorded_twice(reporter, company_a,

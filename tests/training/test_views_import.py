@@ -211,6 +211,61 @@ def test_finished_job_stops_polling_and_lists_the_errors_by_line(web_as, reporte
     assert 'id="import-announce" hx-swap-oob="innerHTML">Has errors: nothing imported<' in html
 
 
+def _invalid_job(user, signatory, capture) -> ImportJob:
+    """A real upload whose check found one bad row among two good ones: nothing imported."""
+    with capture(execute=True):
+        job = services.import_create(actor=user, signatory=signatory, upload=upload(csv_bytes(
+            [*completion_rows(2, course="Code e-learning", completed_on=DAY),
+             ["E9", "Bad", "", "no", "Nope", DAY]])))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.INVALID
+    return job
+
+
+def test_reporter_imports_the_valid_rows_from_the_page_of_a_file_with_errors(
+        web_as, reporter, viewer, company_a, course, django_capture_on_commit_callbacks):
+    job = _invalid_job(reporter, company_a, django_capture_on_commit_callbacks)
+    action = _url("training-import-valid-rows", company_a.pk, job.pk)
+    # (web_as logs the one test client in: the viewer first, then the reporter)
+    viewer_page = web_as(viewer).get(_url("training-import-detail", company_a.pk, job.pk))
+    assert action not in viewer_page.content.decode()
+    assert web_as(viewer).post(action).status_code == 403
+    client = web_as(reporter)
+
+    page = client.get(_url("training-import-detail", company_a.pk, job.pk)).content.decode()
+    assert f'action="{action}"' in page and "Import the 2 valid rows" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(action)
+
+    assert response.status_code == 302
+    assert response["Location"] == _url("training-import-detail", company_a.pk, job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created_records) == (ImportStatus.DONE, 2)
+    assert TrainingRecord.objects.filter(signatory=company_a).count() == 2
+    page = client.get(response["Location"]).content.decode()
+    assert "Completions recorded" in page and action not in page
+    # a second click does nothing more and says why
+    again = client.post(action, follow=True).content.decode()
+    assert "can have its valid rows imported" in again
+    assert TrainingRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize("persona", ["outsider", "local_rep_other_country"])
+def test_another_company_cannot_import_the_valid_rows(web_as, api_as, request, persona, reporter,
+                                                      company_a, course,
+                                                      django_capture_on_commit_callbacks):
+    job = _invalid_job(reporter, company_a, django_capture_on_commit_callbacks)
+    user = request.getfixturevalue(persona)
+
+    page = web_as(user).post(_url("training-import-valid-rows", company_a.pk, job.pk))
+    api = api_as(user).post(f"{API}{job.pk}/import-valid-rows/")
+
+    assert (page.status_code, api.status_code) == (404, 404)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.INVALID and not TrainingRecord.objects.exists()
+
+
 def test_error_list_downloads_every_error(web_as, reporter, company_a):
     errors = [{"line": n, "errors": [f"problem {n}"]} for n in range(2, 702)]
     job = _job(company_a, reporter, status=ImportStatus.INVALID, errors=errors)
@@ -326,6 +381,24 @@ def test_api_another_companys_import_is_not_found(api_as, request, company_a, re
     assert client.get(f"{API}{job.pk}/").status_code == 404
     assert client.get(f"{API}{job.pk}/errors/").status_code == 404
     assert client.get(API).json()["results"] == []
+
+
+def test_api_imports_the_valid_rows_of_a_file_with_errors(api_as, reporter, viewer, company_a,
+                                                          course,
+                                                          django_capture_on_commit_callbacks):
+    job = _invalid_job(reporter, company_a, django_capture_on_commit_callbacks)
+    url = f"{API}{job.pk}/import-valid-rows/"
+
+    assert api_as(viewer).post(url).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(reporter).post(url)
+
+    assert response.status_code == 200
+    body = api_as(reporter).get(f"{API}{job.pk}/").json()
+    assert (body["status"], body["import_valid_rows"], body["created_records"]) == (
+        "done", True, 2)
+    assert [e["line"] for e in body["errors"]] == [4]
+    assert api_as(reporter).post(url).status_code == 409  # finished: not run again
 
 
 def test_api_errors_are_paginated_in_line_order(api_as, reporter, company_a):
