@@ -231,20 +231,28 @@ def measured_report(default: Questionnaire, reporter: User, reviewer: User) -> R
     return Report.objects.get(signatory=signatory, year=YEARS[0])
 
 
-def scenarios(report: Report, reviewer: User) -> list[tuple[str, str, str]]:
+def deep_page(rows: int, wanted: int, page_size: int = 25) -> int:
+    """``wanted``, or the last page when a smaller run has fewer (a page past the end is a 404)."""
+    return max(1, min(wanted, -(-rows // page_size)))
+
+
+def scenarios(report: Report, reviewer: User, *, queue: int, reports: int
+              ) -> list[tuple[str, str, str]]:
     sid = report.signatory_id
+    queue_page, list_page = deep_page(queue, 100), deep_page(reports, 1000)
     return [
         ("queue page", "staff", "/staff/reports/"),
         ("queue page, filtered", "staff",
          "/staff/reports/?country=SE&country=TH&type=tour_operator&year=2025"),
         ("queue page, unassigned", "staff", "/staff/reports/?reviewer=null"),
-        ("queue page, page 100", "staff", "/staff/reports/?page=100"),
+        (f"queue page, page {queue_page}", "staff", f"/staff/reports/?page={queue_page}"),
         ("queue page, local rep (SE, TH)", "local_rep", "/staff/reports/"),
         ("API queue", "staff", "/api/v1/reports/queue/"),
         ("API queue, filtered", "staff",
          f"/api/v1/reports/queue/?country=TH&type=hotel&reviewer={reviewer.pk}"),
         ("API list, all statuses", "staff", "/api/v1/reports/"),
-        ("API list, all statuses, page 1000", "staff", "/api/v1/reports/?page=1000"),
+        (f"API list, all statuses, page {list_page}", "staff",
+         f"/api/v1/reports/?page={list_page}"),
         ("API list, approved 2024 in SE", "staff",
          "/api/v1/reports/?status=approved&year=2024&country=SE"),
         ("review page (staff)", "staff", f"/staff/reports/{report.pk}/"),
@@ -311,7 +319,8 @@ def main() -> None:
               f"{'HTTP':>4}")
     print(header)
     print("-" * len(header))
-    for label, persona, url in scenarios(report, users["reviewer1"]):
+    for label, persona, url in scenarios(report, users["reviewer1"], queue=queue,
+                                         reports=Report.objects.count()):
         try:
             resolve(url.split("?")[0])
         except Resolver404:
