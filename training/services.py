@@ -297,10 +297,29 @@ def trainee_erase(*, actor: User, trainee: Trainee) -> Trainee:
     trainee.staff_reference = ""
     trainee.erased_at = timezone.now()
     trainee.save()
+    _forget_import_files(trainee.signatory)
     # simple-history keeps old versions of records, not of people: nothing personal remains.
     audit_record(actor=actor, action="trainee.erased", obj=trainee, signatory=trainee.signatory,
                  reason=_("Personal data erased on request"))
     return trainee
+
+
+def _forget_import_files(signatory: Signatory) -> None:
+    """An uploaded file may name the erased person: delete the stored copies of the company's
+    finished imports (their results stay). Pending or running imports still need theirs."""
+    jobs = ImportJob.objects.filter(signatory=signatory, status__in=ImportJob.FINISHED).exclude(
+        file="")
+    names = list(jobs.values_list("file", flat=True))
+    if not names:
+        return
+    jobs.update(file="", updated_at=timezone.now())
+    storage = ImportJob._meta.get_field("file").storage
+
+    def delete_files() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
 
 
 @transaction.atomic

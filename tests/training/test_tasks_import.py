@@ -161,6 +161,31 @@ def test_valid_rows_are_offered_only_for_a_file_with_some_valid_and_some_bad_row
     assert set(ImportJob.objects.values_list("status", flat=True)) == {ImportStatus.INVALID}
 
 
+def test_erasure_deletes_the_stored_files_of_finished_imports_that_may_name_the_person(
+        company_admin, reporter, company_a, course, run_upload,
+        django_capture_on_commit_callbacks):
+    done = run_upload(reporter, company_a, csv_bytes([
+        ["E1", "Åsa Öberg", "Front desk", "yes", "Code e-learning", DAY]]))
+    pending = ImportJob.objects.create(signatory=company_a, uploaded_by=reporter,
+                                       original_name="next.csv")
+    pending.file.save("next.csv", upload(csv_bytes([["E1", "Åsa Öberg", "Desk", "yes",
+                                                     "Code e-learning", DAY]])))
+    storage, stored = done.file.storage, done.file.name
+    assert storage.exists(stored)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.trainee_erase(actor=company_admin,
+                               trainee=Trainee.objects.get(staff_reference="E1"))
+
+    done.refresh_from_db()
+    pending.refresh_from_db()
+    assert not done.file and not storage.exists(stored)
+    assert (done.status, done.created_records, done.original_name) == (
+        ImportStatus.DONE, 1, "completions.csv")  # the outcome stays
+    assert pending.file and storage.exists(pending.file.name)  # still to be imported
+    assert TrainingRecord.objects.filter(signatory=company_a).count() == 1  # totals kept
+
+
 def test_completion_already_on_record_is_reported_and_not_recorded_twice(reporter, company_a,
                                                                          course, run_upload):
     RecordFactory(trainee=TraineeFactory(signatory=company_a, staff_reference="E1"),
