@@ -165,3 +165,30 @@ def test_repeated_failed_logins_are_rate_limited(client, company_admin):
     assert logged_in_user_id(client) is None
     assert response.status_code in (200, 429)
     assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_the_api_accepts_the_login_session_and_requires_its_csrf_token_for_writes(company_admin,
+                                                                                  company_a):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    login_page = client.get(LOGIN)
+    csrf = login_page.cookies["csrftoken"].value
+    client.post(LOGIN, {"login": company_admin.email, "password": PASSWORD,
+                        "csrfmiddlewaretoken": csrf})
+    url = f"/api/v1/signatories/{company_a.pk}/"
+    assert client.get(url).json()["id"] == company_a.pk
+
+    body = '{"employees": 77}'
+    refused = client.patch(url, body, content_type="application/json")
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    company_a.refresh_from_db()
+    assert company_a.employees != 77
+    csrf = client.cookies["csrftoken"].value  # rotated at login
+    done = client.patch(url, body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    assert done.status_code == 200 and done.json()["employees"] == 77
+
+
+def test_the_api_refuses_anonymous_requests_with_401_or_403(client, company_a):
+    assert client.get("/api/v1/signatories/").status_code in (401, 403)
+    assert client.get(f"/api/v1/signatories/{company_a.pk}/").status_code in (401, 403)
