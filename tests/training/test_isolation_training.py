@@ -185,3 +185,102 @@ def test_api_lists_show_nothing_of_company_a(persona, request, api_as, world):
         assert response.status_code == 200 and response.json()["results"] == [], endpoint
     coverage = client.get(f"{API}/coverage/").json()["results"]
     assert a.signatory.pk not in {row["signatory"] for row in coverage}
+
+
+# --- every route, found from the URL configuration ------------------------------------------------
+# The lists above name the pages; these tests walk the URL patterns themselves, so a page or an
+# endpoint added later is checked without anyone remembering to list it.
+
+PAGE_MODULES = ("training.views", "training.import_views")
+API_MODULES = ("training.api", "training.import_api")
+
+
+def _routes(modules, patterns=None, prefix_kwargs=()):
+    """(name, kwarg names) of every named route served by a view of ``modules``."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        pattern = entry.pattern
+        names = tuple(getattr(pattern, "converters", None) or ()) or tuple(
+            getattr(getattr(pattern, "regex", None), "groupindex", None) or ())
+        if isinstance(entry, URLResolver):
+            yield from _routes(modules, entry.url_patterns, prefix_kwargs + names)
+        elif isinstance(entry, URLPattern) and entry.name:
+            view = getattr(entry.callback, "cls", entry.callback)
+            if view.__module__ in modules:
+                yield entry.name, prefix_kwargs + names
+
+
+@pytest.fixture
+def job_of_a(world, reporter):
+    from training.models import ImportJob, ImportStatus
+
+    return ImportJob.objects.create(signatory=world.a.signatory, uploaded_by=reporter,
+                                    original_name="a.csv", file="a.csv",
+                                    status=ImportStatus.INVALID, total_rows=2,
+                                    errors=[{"line": 2, "errors": ["A's error"]}])
+
+
+def _a_values(world, job) -> dict:
+    a = world.a
+    return {"pk": a.signatory.pk, "record_pk": a.record.pk, "person_pk": a.person.pk,
+            "session_pk": a.session.pk, "attachment_pk": world.attachment.pk,
+            "course_pk": a.course.pk, "job_pk": job.pk, "fmt": "csv", "what": "records"}
+
+
+@pytest.mark.parametrize("persona", STRANGERS)
+def test_every_company_training_page_in_the_url_configuration_is_a_404(persona, request, web_as,
+                                                                       world, job_of_a):
+    from django.urls import reverse
+
+    client = web_as(request.getfixturevalue(persona))
+    values = _a_values(world, job_of_a)
+    before = world.snapshot()
+    checked = []
+    for name, kwarg_names in _routes(PAGE_MODULES):
+        if "pk" not in kwarg_names:
+            continue  # staff lists without a company: scoped lists, tested above
+        url = reverse(name, kwargs={k: values[k] for k in kwarg_names})
+        # POST-only actions answer 405 to a GET before looking anything up
+        assert client.get(url).status_code in (404, 405), (name, url)
+        assert client.post(url, {"confirm": "on"}).status_code == 404, (name, url)
+        checked.append(name)
+    assert len(checked) >= 25 and "training-import-valid-rows" in checked
+    assert world.snapshot() == before
+    job_of_a.refresh_from_db()
+    assert job_of_a.status == "invalid"
+
+
+# What ``pk`` names in each API route (the router's basename).
+API_PK = {"training-course": "course", "training-session": "session",
+          "training-record": "record", "training-person": "person",
+          "training-headcount": "headcount", "training-coverage": "signatory",
+          "api-training-import": "job"}
+
+
+@pytest.mark.parametrize("persona", STRANGERS)
+def test_every_training_api_route_with_an_id_of_company_a_is_a_404(persona, request, api_as,
+                                                                  world, job_of_a):
+    from django.urls import reverse
+
+    client = api_as(request.getfixturevalue(persona))
+    a = world.a
+    ids = {"course": a.course.pk, "session": a.session.pk, "record": a.record.pk,
+           "person": a.person.pk, "headcount": a.headcount.pk, "signatory": a.signatory.pk,
+           "job": job_of_a.pk}
+    before = world.snapshot()
+    checked = []
+    for name, kwarg_names in _routes(API_MODULES):
+        if "pk" not in kwarg_names or "format" in kwarg_names:
+            continue  # lists: tested above
+        basename = next(b for b in API_PK if name.startswith(b + "-"))
+        kwargs = {"pk": ids[API_PK[basename]]}
+        if "attachment_pk" in kwarg_names:
+            kwargs["attachment_pk"] = world.attachment.pk
+        url = reverse(name, kwargs=kwargs)
+        answers = {method: getattr(client, method)(url, {}, format="json").status_code
+                   for method in ("get", "post", "patch", "delete")}
+        assert set(answers.values()) <= {404, 405} and 404 in answers.values(), (name, answers)
+        checked.append(name)
+    assert len(checked) >= 10 and "api-training-import-import-valid-rows" in checked
+    assert world.snapshot() == before
