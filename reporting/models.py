@@ -79,6 +79,8 @@ class Prefill(models.TextChoices):
     NONE = "", _("None")
     TRAINING_CF_TRAINED = "training.customer_facing_trained", _(
         "Training log: customer-facing employees with valid training")
+    TRAINING_CF_TRAINED_IN_YEAR = "training.customer_facing_trained_in_year", _(
+        "Training log: customer-facing employees trained during the reporting year")
     TRAINING_CF_SHARE = "training.customer_facing_share", _(
         "Training log: share of customer-facing employees trained")
     PARTNERS_CLAUSE_SHARE = "partners.clause_share", _(

@@ -74,6 +74,17 @@ def current_questionnaire(year: int) -> Questionnaire:
     return q
 
 
+def _customer_facing_trained_in_year(signatory: Signatory, year: int, as_of: date) -> int:
+    """Customer-facing people of the company with a completion dated in the reporting year (up
+    to ``as_of``): "trained this year", where coverage counts training still valid however old."""
+    from training.models import Trainee
+
+    return (Trainee.objects.filter(signatory=signatory, is_customer_facing=True,
+                                   records__completed_on__gte=date(year, 1, 1),
+                                   records__completed_on__lte=as_of)
+            .values("pk").distinct().count())
+
+
 def _prefill_values(signatory: Signatory, year: int) -> dict[str, Any]:
     from signatories.partners.selectors import clause_share
     from training.coverage import coverage_for
@@ -82,6 +93,8 @@ def _prefill_values(signatory: Signatory, year: int) -> dict[str, Any]:
     coverage = coverage_for(signatory, as_of)
     values: dict[str, Any] = {
         Prefill.TRAINING_CF_TRAINED: coverage.customer_facing_trained,
+        Prefill.TRAINING_CF_TRAINED_IN_YEAR: _customer_facing_trained_in_year(signatory, year,
+                                                                              as_of),
         Prefill.TRAINING_CF_SHARE: coverage.customer_facing_share,
         # of the hotel contracts in force on as_of: carrying the clause and confirmed by the
         # hotel on that day (definition in signatories.partners.selectors.clause_share)

@@ -227,6 +227,40 @@ def test_a_new_report_is_prefilled_from_the_training_log(reporter, company_a):
     assert saved == {"trained": 3, "trained-share": 50.0}
 
 
+def test_trained_this_year_counts_completions_of_the_year_not_older_valid_training(
+        reporter, company_a):
+    from reporting.models import QuestionType
+    from tests.training.factories import CourseFactory, RecordFactory, TraineeFactory
+
+    year = timezone.localdate().year - 1
+    course = CourseFactory(validity_months=None)  # older training is still valid
+    this_year = TraineeFactory(signatory=company_a, is_customer_facing=True)
+    RecordFactory(trainee=this_year, course=course, completed_on=date(year, 3, 1))
+    RecordFactory(trainee=this_year, course=course, completed_on=date(year, 9, 1))  # counted once
+    earlier = TraineeFactory(signatory=company_a, is_customer_facing=True)
+    RecordFactory(trainee=earlier, course=course, completed_on=date(year - 1, 6, 1))
+    next_year = TraineeFactory(signatory=company_a, is_customer_facing=True)
+    RecordFactory(trainee=next_year, course=course, completed_on=date(year + 1, 1, 2))
+    back_office = TraineeFactory(signatory=company_a, is_customer_facing=False)
+    RecordFactory(trainee=back_office, course=course, completed_on=date(year, 5, 1))
+    make_questionnaire(year=year, spec=[
+        (2, "in-year", QuestionType.NUMBER, True, None,
+         {"prefill": "training.customer_facing_trained_in_year"}),
+        (2, "valid", QuestionType.NUMBER, True, None,
+         {"prefill": "training.customer_facing_trained"}),
+    ])
+    report = services.report_start(actor=reporter, signatory=company_a, year=year)
+    saved = dict(Answer.objects.filter(report=report).values_list("question__code", "value"))
+    assert saved == {"in-year": 1, "valid": 2}
+
+
+def test_the_default_questionnaire_prefills_trained_this_year_from_the_training_log(db):
+    asked = Question.objects.get(section__questionnaire__year=2025,
+                                 section__questionnaire__version=1, code="training-cf-trained")
+    assert asked.text == "How many customer-facing employees were trained this year?"
+    assert asked.prefill == "training.customer_facing_trained_in_year"
+
+
 def test_without_a_headcount_the_share_is_left_empty_not_invented(reporter, company_a):
     year = timezone.localdate().year - 1
     make_questionnaire(year=year)
