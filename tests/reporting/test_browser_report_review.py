@@ -165,7 +165,12 @@ def test_reporter_submits_reviewer_requests_changes_reporter_resubmits_reviewer_
     # 4. The reviewer sees the second round with the earlier comment, and approves.
     log_in(page, base, staff_reviewer.email, PASSWORD)
     open_report_as_reviewer(page)
-    expect(page.get_by_text("Please attach the signed policy, not the draft.")).to_be_visible()
+    policy_review = page.get_by_role("region", name=re.compile("Criterion 1: Policy"))
+    expect(policy_review.get_by_text("Please attach the signed policy, not the draft.")) \
+        .to_be_visible()
+    # and the history keeps it with the request for changes
+    expect(page.get_by_role("table", name="History of the report")
+           .get_by_text("Criterion 1: Please attach the signed policy")).to_be_visible()
     expect(page.get_by_role("link", name="signed-policy.pdf")).to_be_visible()
     expect(page.get_by_role("link", name="policy.pdf", exact=True)).to_have_count(0)
     page.get_by_role("group", name="Score for 1. Policy").get_by_label("Met",
