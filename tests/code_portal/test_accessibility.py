@@ -154,3 +154,47 @@ def test_pages_load_htmx_without_content_security_policy_violations(browser_as, 
     assert page.evaluate("() => htmx.config.includeIndicatorStyles") is False
     violations = [m for m in messages if "Content Security Policy" in m]
     assert violations == []
+
+
+# --- small screens --------------------------------------------------------------------------
+
+PHONE = {"width": 375, "height": 800}
+
+
+def page_overflow(page) -> list[str]:
+    """What sticks out sideways at this width (the page itself must not scroll sideways; a wide
+    table may scroll inside its own box)."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const out = [];
+        if (document.documentElement.scrollWidth <= width + 1) return out;
+        out.push(`page is ${document.documentElement.scrollWidth}px wide`);
+        for (const el of document.querySelectorAll("main *, header *")) {
+            const box = el.getBoundingClientRect();
+            // a wide table scrolls inside its own box: what is inside it does not count
+            if (el.closest("table") && el.tagName !== "TABLE") continue;
+            if (box.right > width + 1 && getComputedStyle(el).position !== "absolute")
+                out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}` +
+                         `${el.className ? "." + String(el.className).split(" ").join(".") : ""}` +
+                         ` ends at ${Math.round(box.right)}px`);
+            if (out.length > 6) break;
+        }
+        return out;
+    }""")
+
+
+@pytest.mark.parametrize(("persona", "path"), [
+    (None, "/"), (None, "/apply/"), (None, "/members/"), (None, "/accounts/login/"),
+    ("company_admin", "/company/{a}/"), ("company_admin", "/company/{a}/team/"),
+    ("company_admin", "/company/{a}/profile/"),
+    ("staff_reviewer", "/staff/"), ("staff_reviewer", "/staff/signatories/"),
+    ("staff_reviewer", "/staff/signatories/{a}/"),
+])
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(request, browser_as,
+                                                             many_signatories, company_a,
+                                                             persona, path):
+    user = request.getfixturevalue(persona) if persona else None
+    page = browser_as(user)
+    page.set_viewport_size(PHONE)
+    assert page.goto(path.format(a=company_a.pk)).status == 200
+    assert page_overflow(page) == []
