@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -103,18 +103,29 @@ def _prefill_values(signatory: Signatory, year: int) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _existing_report(signatory: Signatory, year: int) -> Report | None:
+    return Report.objects.filter(signatory=signatory, year=year).first()
+
+
 @transaction.atomic
 def report_start(*, actor: User, signatory: Signatory, year: int) -> Report:
     """Open the year's report (draft), pinned to the current questionnaire, prefilled."""
     _require(actor, "reporting.edit_report", signatory)
     if signatory.status not in REPORTING_STATUSES:
         raise DomainError(_("Only signed members report."))
-    existing = Report.objects.filter(signatory=signatory, year=year).first()
+    existing = _existing_report(signatory, year)
     if existing is not None:
         return existing
     questionnaire = current_questionnaire(year)
-    report = Report.objects.create(signatory=signatory, year=year, questionnaire=questionnaire,
-                                   due_on=default_due_date(signatory, year))
+    try:
+        # A colleague (or a double click) may start the same year at the same moment: the
+        # unique (signatory, year) constraint lets one insert win; the other opens that report.
+        with transaction.atomic():
+            report = Report.objects.create(signatory=signatory, year=year,
+                                           questionnaire=questionnaire,
+                                           due_on=default_due_date(signatory, year))
+    except IntegrityError:
+        return Report.objects.get(signatory=signatory, year=year)
     prefills = _prefill_values(signatory, year)
     questions = Question.objects.filter(section__questionnaire=questionnaire).exclude(prefill="")
     Answer.objects.bulk_create([

@@ -103,6 +103,18 @@ def test_starting_twice_opens_the_same_report(reporter, company_a):
     assert Report.objects.count() == 1
 
 
+def test_starting_at_the_same_moment_as_a_colleague_opens_their_report(reporter, company_admin,
+                                                                     company_a, monkeypatch):
+    make_questionnaire(year=2030)
+    theirs = services.report_start(actor=company_admin, signatory=company_a, year=2030)
+    # this request looked before the colleague's insert was committed: it saw no report
+    monkeypatch.setattr(services, "_existing_report", lambda signatory, year: None)
+    mine = services.report_start(actor=reporter, signatory=company_a, year=2030)
+    assert mine.pk == theirs.pk
+    assert Report.objects.filter(signatory=company_a, year=2030).count() == 1
+    assert events(theirs, "report.started").count() == 1
+
+
 def test_an_applicant_that_has_not_signed_cannot_start_a_report(db):
     applicant = SignatoryFactory(status=SignatoryStatus.APPLIED)
     admin = MembershipFactory(signatory=applicant, role=MembershipRole.ADMIN).user
