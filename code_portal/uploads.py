@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 
 import filetype
@@ -32,6 +33,13 @@ KINDS = {
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
     "csv": ({".csv", ".txt"}, set()),  # text: no magic bytes; checked by decoding instead
 }
+
+
+# Office formats that are zip packages. filetype names most of them from their first entries;
+# when it only sees "a zip", the package must still carry the part that makes it a document.
+OOXML = {".docx", ".xlsx", ".pptx"}
+ODF = {".odt", ".ods", ".odp"}
+OFFICE_PACKAGES = OOXML | ODF
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ def check_upload(upload: UploadedFile, *, kinds: tuple[str, ...], max_bytes: int
                                   % {"name": name})
         if mime == "application/pdf":
             _check_pdf(upload)
+        elif mime == "application/zip" and ext in OFFICE_PACKAGES:
+            _check_office_package(upload, name, ext)
     return CheckedUpload(name=name, content_type=mime, size=upload.size, sha256=digest.hexdigest())
 
 
@@ -101,3 +111,24 @@ def _check_pdf(upload: UploadedFile) -> None:
         raise ValidationError(_("This PDF cannot be opened; it may be damaged.")) from exc
     finally:
         upload.seek(0)
+
+
+def _check_office_package(upload: UploadedFile, name: str, ext: str) -> None:
+    """A zip named .docx/.xlsx/.pptx must be an OOXML package ([Content_Types].xml), one named
+    .odt/.ods/.odp an OpenDocument one (its "mimetype" entry); any other zip is refused."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as package:
+            names = set(package.namelist())
+            if ext in ODF:
+                is_document = ("mimetype" in names and package.read("mimetype")
+                               .startswith(b"application/vnd.oasis.opendocument"))
+            else:
+                is_document = "[Content_Types].xml" in names
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, ValueError):
+        is_document = False
+    finally:
+        upload.seek(0)
+    if not is_document:
+        raise ValidationError(_("The content of this file does not match its name “%(name)s”.")
+                              % {"name": name})

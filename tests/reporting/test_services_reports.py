@@ -2,7 +2,9 @@
 of the yearly cycle (version pinning, edit conflicts, prefill, due dates, evidence checks)."""
 
 import hashlib
+import io
 import os
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 from unittest import mock
@@ -698,11 +700,22 @@ def test_images_and_office_documents_are_accepted(upload, reporter, report):
     assert evidence.pk
 
 
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("policy.pdf", PNG_BYTES, "does not match its name"),  # an image renamed to .pdf
     ("policy.pdf", b"MZ\x90\x00" + b"\x00" * 300, "does not match its name"),  # a program
     ("policy.pdf", b"%PDF-1.7\n this is not really a PDF", "cannot be opened"),
     ("policy.pdf", b"", "The file is empty."),
+    ("policy.docx", zip_bytes({"setup.exe": b"MZ" + b"\x00" * 100}), "does not match its name"),
+    ("policy.odt", zip_bytes({"notes.txt": b"just a zip"}), "does not match its name"),
+    ("policy.docx", b"PK\x03\x04" + b"\x00" * 200, "does not match its name"),
     ("policy.exe", pdf_bytes(), "are not accepted"),
     ("policy.html", b"<html><script>alert(1)</script></html>", "are not accepted"),
 ])
