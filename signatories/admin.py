@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.models import (
@@ -10,12 +11,28 @@ from signatories.models import (
     Signatory,
     StaffNote,
 )
+from signatories.services import PROFILE_FIELDS, STAFF_ONLY_FIELDS, signatory_update_profile
 
 
-class MembershipInline(admin.TabularInline):
+class _NoWriteMixin:
+    """Rows that change only through the services (which audit the change and keep the rules,
+    such as "the last admin cannot leave"): the Django admin shows them and never writes them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(_NoWriteMixin, admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = fields
 
 
 @admin.register(Signatory)
@@ -24,13 +41,30 @@ class SignatoryAdmin(SimpleHistoryAdmin):
                     "membership_number", "member_since", "possible_duplicate"]
     list_filter = ["status", "type", "country", "possible_duplicate"]
     search_fields = ["legal_name", "trading_name", "membership_number", "website_domain"]
-    # The status changes only through the services (audited); the admin cannot edit it.
+    # The status changes only through the services (audited); the admin cannot edit it. Profile
+    # fields are saved through signatory_update_profile, so an admin edit is audited like any other.
+    fields = [*PROFILE_FIELDS, *STAFF_ONLY_FIELDS, "status", "membership_number", "applied_at",
+              "approved_at", "signed_at", "signer_name", "signer_title", "signed_code_version",
+              "member_since", "status_changed_at", "possible_duplicate"]
     readonly_fields = ["status", "membership_number", "applied_at", "approved_at", "signed_at",
                        "signer_name", "signer_title", "signed_code_version", "member_since",
-                       "status_changed_at"]
+                       "status_changed_at", "possible_duplicate"]
     inlines = [MembershipInline]
     list_select_related = True
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # companies apply (public form or API); staff never create them here
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # signatories are withdrawn or expelled, never deleted
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data
+                if name in PROFILE_FIELDS or name in STAFF_ONLY_FIELDS}
+        # A staff member without the right to edit this profile gets the service's 403.
+        signatory_update_profile(signatory=Signatory.objects.get(pk=obj.pk), actor=request.user,
+                                 data=data, reason=str(_("edited in the Django admin")))
 
 
 @admin.register(CodeVersion)
@@ -39,7 +73,7 @@ class CodeVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(_NoWriteMixin, admin.ModelAdmin):
     list_display = ["user", "signatory", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "signatory__legal_name"]
@@ -48,7 +82,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(_NoWriteMixin, admin.ModelAdmin):
     list_display = ["email", "signatory", "role", "expires_at", "accepted_at", "revoked_at"]
     list_filter = ["role"]
     search_fields = ["email", "signatory__legal_name"]
@@ -62,18 +96,9 @@ class StaffNoteAdmin(admin.ModelAdmin):
     list_select_related = ["signatory", "author"]
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(_NoWriteMixin, admin.ModelAdmin):
     """Samples and audits change only through the staff pages and the API, which audit every
     change; the Django admin only reads them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AuditItemInline(admin.TabularInline):

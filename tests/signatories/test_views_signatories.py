@@ -825,3 +825,67 @@ def test_company_users_and_local_reps_are_kept_out_of_the_admin(request, web_as,
     response = web_as(request.getfixturevalue(persona)).get("/admin/signatories/signatory/")
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def admin_change_data(signatory, **overrides):
+    """The Django admin's change form of a signatory: the profile fields plus the (read-only)
+    membership inline's management form."""
+    data = profile_data(signatory, reporting_deadline="", **overrides)
+    data.update({"memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
+    return data
+
+
+def test_profile_edit_in_the_django_admin_goes_through_the_audited_service(
+        web_as, superuser_staff_admin, company_a):
+    client = web_as(superuser_staff_admin)
+    response = client.post(f"/admin/signatories/signatory/{company_a.pk}/change/",
+                           admin_change_data(company_a, legal_name="Nordic Journeys AB"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    signatory = fresh(company_a)
+    assert signatory.legal_name == "Nordic Journeys AB"
+    event = signatory.audit_events.get()
+    assert (event.action, event.actor) == ("signatory.renamed", superuser_staff_admin)
+    assert event.changes["legal_name"] == {"from": "Nordic Tours AB", "to": "Nordic Journeys AB"}
+    assert "Django admin" in event.reason
+
+
+def test_the_status_cannot_be_changed_in_the_django_admin(web_as, superuser_staff_admin,
+                                                         company_a):
+    client = web_as(superuser_staff_admin)
+    client.post(f"/admin/signatories/signatory/{company_a.pk}/change/",
+                admin_change_data(company_a, status=S.EXPELLED, possible_duplicate="on"))
+    signatory = fresh(company_a)
+    assert signatory.status == S.ACTIVE
+    assert not signatory.possible_duplicate
+    assert not signatory.audit_events.exists()
+
+
+def test_signatories_are_neither_added_nor_deleted_in_the_django_admin(
+        web_as, superuser_staff_admin, company_a):
+    client = web_as(superuser_staff_admin)
+    assert client.get("/admin/signatories/signatory/add/").status_code == 403
+    assert client.post(f"/admin/signatories/signatory/{company_a.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    assert fresh(company_a).pk
+
+
+def test_the_last_admin_cannot_be_removed_through_the_django_admin(
+        web_as, superuser_staff_admin, company_a, company_admin):
+    """Memberships and invitations change only on the team pages and API, which keep the last
+    admin and audit every change; the Django admin shows them read-only."""
+    membership = company_a.memberships.get(user=company_admin)
+    client = web_as(superuser_staff_admin)
+    assert client.post(f"/admin/signatories/membership/{membership.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/signatories/membership/{membership.pk}/change/",
+                       {"user": company_admin.pk, "signatory": company_a.pk,
+                        "role": "viewer"}).status_code == 403
+    assert client.get("/admin/signatories/invitation/add/").status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "admin"
+    # and the signatory's own change form does not let the inline delete it either
+    client.post(f"/admin/signatories/signatory/{company_a.pk}/change/",
+                {**admin_change_data(company_a), "memberships-TOTAL_FORMS": "1",
+                 "memberships-INITIAL_FORMS": "1", "memberships-0-id": membership.pk,
+                 "memberships-0-DELETE": "on"})
+    assert company_a.memberships.filter(pk=membership.pk).exists()
