@@ -9,6 +9,7 @@ from signatories.models import (
     Signatory,
     SignatoryType,
 )
+from signatories.permissions import REASON_REQUIRED
 from signatories.services import PROFILE_FIELDS
 
 
@@ -51,8 +52,43 @@ class ApplicationForm(SignatoryProfileForm):
 
 
 class ReasonForm(forms.Form):
+    # Whether a reason is required depends on the transition; the service says so (field error).
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}),
-                             required=False, max_length=4000)
+                             required=False, max_length=4000,
+                             error_messages={"max_length": _("The reason is too long.")})
+
+
+# The button and the label of the reason field of each transition form: one label per form, so a
+# screen reader (and a person) can tell "reason for rejecting" from "reason for approving".
+TRANSITION_TEXTS = {
+    "approve": (_("Approve"), _("Reason for approving (optional)")),
+    "reject": (_("Reject"), _("Reason for rejecting")),
+    "flag_overdue": (_("Flag as reporting overdue"), _("Reason for flagging as overdue")),
+    "suspend": (_("Suspend"), _("Reason for suspending")),
+    "reinstate": (_("Reinstate"), _("Reason for reinstating")),
+    "withdraw": (_("Withdraw"), _("Reason for withdrawing")),
+    "expel": (_("Expel"), _("Reason for expelling")),
+}
+DANGEROUS_TRANSITIONS = {"reject", "suspend", "expel", "withdraw"}
+
+
+def transition_forms(transitions: list[str], failed: tuple[str, ReasonForm] | None = None
+                     ) -> list[dict]:
+    """What the action forms of a signatory page show; after a refused attempt, that form keeps
+    the typed reason and shows the error next to it."""
+    forms_ = []
+    for name in transitions:
+        if name not in TRANSITION_TEXTS:  # signing has its own page
+            continue
+        button, label = TRANSITION_TEXTS[name]
+        form = failed[1] if failed and failed[0] == name else None
+        forms_.append({
+            "name": name, "button": button, "label": label,
+            "required": name in REASON_REQUIRED, "danger": name in DANGEROUS_TRANSITIONS,
+            "value": form.data.get("reason", "") if form is not None else "",
+            "errors": form.errors.get("reason", []) if form is not None else [],
+        })
+    return forms_
 
 
 class SignForm(forms.Form):

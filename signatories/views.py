@@ -25,6 +25,7 @@ from signatories.forms import (
     SignatoryProfileForm,
     SignForm,
     StaffNoteForm,
+    transition_forms,
 )
 from signatories.models import CodeVersion, SignatoryStatus
 from signatories.permissions import REASON_REQUIRED, TRANSITIONS, allowed_transitions
@@ -83,15 +84,20 @@ def public_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def company_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    signatory = selectors.signatory_get_for(request.user, pk)
+    return _company_dashboard(request, selectors.signatory_get_for(request.user, pk))
+
+
+def _company_dashboard(request: HttpRequest, signatory, failed: tuple[str, ReasonForm] | None
+                       = None) -> HttpResponse:
+    transitions = allowed_transitions(request.user, signatory)
     return render(request, "signatories/company_dashboard.html", {
         "signatory": signatory,
-        "transitions": allowed_transitions(request.user, signatory),
+        "transitions": transitions,
+        "transition_forms": transition_forms(transitions, failed),
         "can_edit": request.user.has_perm("signatories.edit_profile", signatory),
         "can_manage": request.user.has_perm("signatories.manage_members", signatory),
         "events": selectors.audit_events_for(request.user, signatory)[:10],
-        "reason_form": ReasonForm(),
-    })
+    }, status=400 if failed else 200)
 
 
 @login_required
@@ -151,14 +157,20 @@ def signatory_transition(request: HttpRequest, pk: int, name: str) -> HttpRespon
     back = request.POST.get("next") or ""
     target = ("staff-signatory-detail" if request.user.is_code_staff and
               not back.startswith("/company/") else "company-dashboard")
-    if not form.is_valid():
-        messages.error(request, _("The reason is too long."))
-        return redirect(target, pk=signatory.pk)
-    try:
-        services.TRANSITION_SERVICES[name](signatory=signatory, actor=request.user,
-                                           reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    if form.is_valid():
+        try:
+            services.TRANSITION_SERVICES[name](signatory=signatory, actor=request.user,
+                                               reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            if exc.field != "reason":  # e.g. the state changed meanwhile: nothing to correct
+                messages.error(request, exc.message)
+                return redirect(target, pk=signatory.pk)
+            _form_error(form, exc)
+    if form.errors:
+        # The same page again with the error at the reason field and the typed text kept.
+        if target == "company-dashboard":
+            return _company_dashboard(request, signatory, failed=(name, form))
+        return _staff_signatory_detail(request, signatory.pk, failed=(name, form))
     else:
         signatory.refresh_from_db()
         messages.success(request, _("Done: the signatory is now “%(status)s”.")
@@ -319,12 +331,17 @@ def staff_signatory_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_signatory_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_signatory_detail(request, pk)
+
+
+def _staff_signatory_detail(request: HttpRequest, pk: int,
+                            failed: tuple[str, ReasonForm] | None = None) -> HttpResponse:
     """The dossier: everything about one signatory on one page, in a fixed number of queries."""
     _staff_only(request)
     dossier = selectors.signatory_dossier_for(request.user, pk)
     signatory = dossier.signatory
-    note_form = StaffNoteForm(request.POST or None)
-    if request.method == "POST" and note_form.is_valid():
+    note_form = StaffNoteForm(request.POST if request.method == "POST" and not failed else None)
+    if request.method == "POST" and not failed and note_form.is_valid():
         try:
             services.staff_note_add(signatory=signatory, actor=request.user,
                                     text=note_form.cleaned_data["text"])
@@ -333,10 +350,12 @@ def staff_signatory_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Note added."))
             return redirect("staff-signatory-detail", pk=signatory.pk)
+    transitions = allowed_transitions(request.user, signatory)
     return render(request, "signatories/staff_detail.html", {
         "signatory": signatory,
         "dossier": dossier,
-        "transitions": allowed_transitions(request.user, signatory),
+        "transitions": transitions,
+        "transition_forms": transition_forms(transitions, failed),
         "reason_required": REASON_REQUIRED,
         "members": dossier.users,
         "events": dossier.events,
@@ -344,7 +363,7 @@ def staff_signatory_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "note_form": note_form,
         "statuses": SignatoryStatus,
         "today": timezone.localdate(),
-    })
+    }, status=400 if failed else 200)
 
 
 @login_required

@@ -115,7 +115,7 @@ def test_company_applies_is_approved_signs_and_is_listed_publicly(live_server, p
     page.get_by_role("link", name=COMPANY).click()
     # the staff page is the signatory's dossier
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{COMPANY} dossier")
-    page.get_by_label("Reason").first.fill("Complete application, references checked.")
+    page.get_by_label("Reason for approving (optional)").fill("Complete application, references checked.")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("the signatory is now “Approved, awaiting signature”")).to_be_visible()
     log_out(page, staff_reviewer.email)

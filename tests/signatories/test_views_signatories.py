@@ -772,6 +772,41 @@ def test_too_long_reason_shows_message(web_as, staff_admin, company_a):
     assert fresh(company_a).status == S.ACTIVE
 
 
+def test_a_refused_transition_keeps_the_typed_reason_and_shows_the_error_at_its_field(
+        web_as, staff_admin, company_a):
+    """A reason over the limit: the dossier comes back (400) with the error next to the suspend
+    form's reason and the text still in it; nothing changed."""
+    typed = "Late report; " + "x" * 4000
+    response = web_as(staff_admin).post(
+        reverse("signatory-transition", args=[company_a.pk, "suspend"]), {"reason": typed})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'aria-describedby="reason-suspend-error"' in html
+    assert '<p class="error" id="reason-suspend-error">The reason is too long.</p>' in html
+    assert typed in html
+    assert 'id="reason-expel"' in html and 'aria-describedby="reason-expel-error"' not in html
+    assert fresh(company_a).status == S.ACTIVE
+
+
+def test_a_missing_reason_is_reported_at_the_field_on_the_company_dashboard(
+        web_as, company_admin, company_a):
+    response = web_as(company_admin).post(
+        reverse("signatory-transition", args=[company_a.pk, "withdraw"]),
+        {"reason": "  ", "next": f"/company/{company_a.pk}/"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<p class="error" id="reason-withdraw-error">Please give a reason.</p>' in html
+    assert fresh(company_a).status == S.ACTIVE
+
+
+def test_each_action_form_names_its_own_reason(web_as, staff_admin, company_a):
+    html = web_as(staff_admin).get(
+        reverse("staff-signatory-detail", args=[company_a.pk])).content.decode()
+    assert '<label for="reason-suspend">Reason for suspending' in html
+    assert '<label for="reason-expel">Reason for expelling' in html
+    assert html.count(">Reason<") == 0
+
+
 # --- Django admin ------------------------------------------------------------------------------
 
 ADMIN_CHANGELISTS = [
