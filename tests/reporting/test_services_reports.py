@@ -704,7 +704,9 @@ def zip_bytes(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, content in entries.items():
-            archive.writestr(name, content)
+            # a fixed date: the bytes are part of the test id, which every xdist process must
+            # compute alike
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
     return buffer.getvalue()
 
 
