@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from reporting import services
 from reporting.models import (
     Answer,
+    Certificate,
     CriterionReview,
     Evidence,
     Question,
@@ -294,3 +295,38 @@ class ReportAdmin(ReadOnlyForStaff, admin.ModelAdmin):
                        "submission_count", "submitted_at", "reviewer", "overall_score",
                        "decided_at", "decision_reason", "created_at", "updated_at"]
     fields = readonly_fields
+
+
+class CertificateRevokedFilter(admin.SimpleListFilter):
+    title = _("revoked")
+    parameter_name = "revoked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Revoked")), ("no", _("Not revoked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(revoked_at__isnull=True)
+        return queryset
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    """Certificates are issued, revoked, re-issued and regenerated only through the services (the
+    staff certificate pages and the API), which number, audit and e-mail; here staff look them up."""
+
+    list_display = ["number", "company_name", "country", "year", "valid_from", "valid_until",
+                    "issued_at", "revoked_at"]
+    list_filter = ["year", "country", CertificateRevokedFilter]
+    search_fields = ["number", "code", "company_name", "signatory__membership_number"]
+    list_select_related = ["signatory"]
+    date_hierarchy = "issued_at"
+    show_full_result_count = False
+    # no file link: the PDF is served only through the authorised download view
+    fields = ["number", "code", "signatory", "report", "company_name", "country", "year",
+              "valid_from", "valid_until", "issued_at", "replaces", "pdf_size", "rendered_at",
+              "emailed_at", "revoked_at", "revoked_by", "revocation_reason"]
+    readonly_fields = fields
+

@@ -1,9 +1,10 @@
 """Django admin: staff admins edit questionnaires; a version reports use is read-only and is
-changed through a copy; reports are read-only."""
+changed through a copy; reports and certificates are read-only."""
 
 import pytest
 
-from reporting.models import Question, Questionnaire, Report, ReportStatus
+from reporting.models import Certificate, Question, Questionnaire, Report, ReportStatus
+from tests.reporting.certificate_helpers import approve, submitted_report
 from tests.reporting.factories import ReportFactory, make_questionnaire
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,30 @@ def test_staff_browse_reports_in_admin_but_cannot_change_them(web_as, staff_revi
     assert client.post(f"/admin/reporting/report/{report.pk}/delete/",
                        {"post": "yes"}).status_code == 403
     assert Report.objects.filter(pk=report.pk, status=ReportStatus.SUBMITTED).exists()
+
+
+def test_staff_look_up_certificates_in_admin_but_cannot_change_them(
+        web_as, staff_admin, company_a, django_capture_on_commit_callbacks):
+    """Certificates change only through the services (numbering, audit, e-mail); the admin lists
+    and filters them for central staff and refuses every write."""
+    certificate = approve(submitted_report(company_a), staff_admin,
+                          django_capture_on_commit_callbacks)
+    client = web_as(staff_admin)
+    listing = client.get("/admin/reporting/certificate/",
+                         {"year": certificate.year, "revoked": "no", "q": certificate.number})
+    assert listing.status_code == 200
+    assert certificate.number in listing.content.decode()
+    assert certificate.number not in client.get("/admin/reporting/certificate/",
+                                                {"revoked": "yes"}).content.decode()
+    assert client.get(change_url("certificate", certificate.pk)).status_code == 200
+    assert client.post(change_url("certificate", certificate.pk),
+                       {"valid_until": "2099-12-31"}).status_code == 403
+    assert client.post(f"/admin/reporting/certificate/{certificate.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    assert client.get("/admin/reporting/certificate/add/").status_code == 403
+    assert Certificate.objects.get(pk=certificate.pk).valid_until == certificate.valid_until
+
+
+def test_company_users_do_not_see_certificates_in_admin(web_as, company_admin):
+    response = web_as(company_admin).get("/admin/reporting/certificate/")
+    assert response.status_code == 302
