@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
@@ -53,6 +55,12 @@ urlpatterns = [
         "health_check.checks.Cache",
         "health_check.checks.Storage",
     ]), name="healthz"),
+    # Separate from /healthz/ (what the web container's health depends on): whether a Celery
+    # worker answers through the broker and consumes the task queue. Monitoring polls it; a web
+    # server without workers still serves pages.
+    path("healthz/celery/", HealthCheckView.as_view(checks=[
+        ("health_check.contrib.celery.Ping", {"timeout": timedelta(seconds=3), "limit": 1}),
+    ]), name="healthz-celery"),
     path("", include("training.urls")),
     path("", include("reporting.urls")),
     path("", include("code_portal.reminders.urls")),

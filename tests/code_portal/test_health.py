@@ -47,3 +47,45 @@ def test_healthz_fails_when_the_cache_is_unreachable(client, settings):
 
     assert response.status_code == 500
     assert _checks(response)["Cache"] != "OK"
+
+
+# --- /healthz/celery/: is a worker answering through the broker? -------------------------------
+
+@pytest.fixture
+def private_queue():
+    """A default queue of this test's own: another test process's worker never consumes it."""
+    import uuid
+
+    from code_portal.celery import app
+
+    saved = app.conf.task_default_queue
+    app.conf.task_default_queue = f"test-health-{uuid.uuid4().hex}"
+    yield app.conf.task_default_queue
+    app.conf.task_default_queue = saved
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_celery_health_is_ok_when_a_worker_consumes_the_task_queue(client, private_queue):
+    from celery.contrib.testing.worker import start_worker
+
+    from code_portal.celery import app
+
+    try:
+        with start_worker(app, pool="solo", concurrency=1, queues=[private_queue],
+                          perform_ping_check=False, loglevel="WARNING"):
+            response = client.get("/healthz/celery/", HTTP_ACCEPT="application/json")
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(private_queue)
+
+    assert response.status_code == 200, response.content
+    assert _checks(response) == {"Ping": "OK"}
+
+
+@pytest.mark.celery_worker
+def test_celery_health_fails_when_no_worker_consumes_the_task_queue(client, private_queue):
+    response = client.get("/healthz/celery/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 500
+    assert _checks(response)["Ping"] != "OK"
