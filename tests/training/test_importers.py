@@ -287,7 +287,16 @@ def test_overlong_values_and_bad_email_are_errors():
                                "not-an-address"]], header=header))
 
     assert errors_by_line(result)[2] == ["staff_reference is longer than 100 characters.",
-                                         "“not-an-address” is not a valid e-mail address."]
+                                         "The e-mail address is not valid."]
+
+
+def test_row_errors_do_not_repeat_personal_data():
+    """Row errors stay with the import after a person's erasure: the address is not in them."""
+    header = [*HEADER, "email"]
+    result = parse(csv_bytes([["R1", "Ann", "", "no", "Code e-learning", "2025-01-01",
+                               "ann.private@example"]], header=header))
+
+    assert "ann.private" not in " ".join(errors_by_line(result)[2])
 
 
 def test_xlsx_with_date_cells_numbers_and_booleans_is_read_with_row_numbers():

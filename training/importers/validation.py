@@ -192,8 +192,9 @@ def _validate_row(cells: list, table: Table, courses: CourseIndex,
         try:
             validate_email(values["email"])
         except ValidationError:
-            problems.append(_("“%(value)s” is not a valid e-mail address.")
-                            % {"value": values["email"]})
+            # The address is not repeated: row errors are kept with the import, and an erasure
+            # (GDPR) of the person could not find it there.
+            problems.append(_("The e-mail address is not valid."))
     facing = parse_bool(cell("customer_facing"))
     if facing is None:
         problems.append(_("Write yes or no in customer_facing (found “%(value)s”).")
