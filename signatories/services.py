@@ -178,6 +178,9 @@ def signatory_sign(
         raise DomainError(_("There is no current version of the Code text to sign."))
     now = timezone.now()
     today = timezone.localdate(now)
+    # A deadline staff set meanwhile is read from the locked row, not from the caller's copy.
+    deadline = Signatory.objects.select_for_update().values_list(
+        "reporting_deadline", flat=True).get(pk=signatory.pk)
     return _transition(
         signatory=signatory, actor=actor, name="sign",
         reason=_("Signed version %(version)s") % {"version": code_version.version},
@@ -185,7 +188,7 @@ def signatory_sign(
             "signed_at": now, "signer_name": signer_name.strip(),
             "signer_title": signer_title.strip(), "signed_code_version": code_version,
             "member_since": today,
-            "reporting_deadline": signatory.reporting_deadline or _anniversary(today),
+            "reporting_deadline": deadline or _anniversary(today),
         },
     )
 

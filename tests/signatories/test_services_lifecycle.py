@@ -411,6 +411,16 @@ def test_signing_keeps_a_deadline_that_staff_already_set(team, company_admin):
     assert signatory.reporting_deadline == date(2030, 6, 30)
 
 
+def test_signing_keeps_a_deadline_staff_set_after_the_page_was_loaded(team, company_admin):
+    """The caller's copy of the signatory predates the staff deadline: the locked row wins."""
+    signatory = in_state(team, S.APPROVED)
+    stale = Signatory.objects.get(pk=signatory.pk)
+    Signatory.objects.filter(pk=signatory.pk).update(reporting_deadline=date(2030, 6, 30))
+    services.signatory_sign(signatory=stale, actor=company_admin, signer_name="Eva Lund",
+                            signer_title="CEO")
+    assert Signatory.objects.get(pk=signatory.pk).reporting_deadline == date(2030, 6, 30)
+
+
 def test_signing_an_older_code_version_records_that_version(team, company_admin):
     old = CodeVersion.objects.create(version="2012", title="The Code (2012)", text="…",
                                      published_on=date(2012, 1, 1))
