@@ -28,8 +28,8 @@ def send_templated_email(
         return 0
     ctx = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", ctx).split())
-        text = render_to_string(f"{template}.txt", ctx)
+        subject = " ".join(render_to_string(f"{template}_subject.txt", ctx, using="text").split())
+        text = render_to_string(f"{template}.txt", ctx, using="text")
         html = render_to_string(f"{template}.html", ctx)
     message = EmailMultiAlternatives(subject=subject, body=text,
                                      from_email=settings.DEFAULT_FROM_EMAIL, to=recipients)

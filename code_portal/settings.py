@@ -114,6 +114,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text e-mail parts and subjects: no HTML escaping ("Tours & Travel", not
+        # "Tours &amp; Travel"). Used by code_portal.notifications only (using="text").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "code_portal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------
@@ -134,7 +143,10 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "code_portal.sqlite3",
             # WAL + a busy timeout: the web server, the worker and beat share this file.
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            # IMMEDIATE: a transaction takes the write lock when it begins, so it waits for the
+            # timeout; a deferred one that reads then writes fails at once ("database is locked").
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;",
+                        "transaction_mode": "IMMEDIATE"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from code_portal.models import StaffRole, User
+from code_portal.models import AuditEvent, StaffRole, User
 from code_portal.notifications import send_templated_email
 from signatories.models import Invitation, Membership, MembershipRole, Signatory
 
@@ -43,12 +43,16 @@ def notify_company_of_transition(signatory_id: int, transition: str) -> int:
         return 0
     admins = Membership.objects.filter(signatory=signatory, role=MembershipRole.ADMIN,
                                        user__is_active=True).select_related("user")
+    # The reason staff gave (the company sees it in its history too), from the latest event.
+    reason = (AuditEvent.objects.filter(signatory=signatory, action=f"signatory.{transition}")
+              .order_by("-occurred_at", "-pk").values_list("reason", flat=True).first() or "")
     sent = 0
     for membership in admins:
         sent += send_templated_email(
             to=[membership.user.email], template="signatories/email/status_changed",
             language=membership.user.language or None,
             context={"signatory": signatory, "transition": transition, "user": membership.user,
+                     "reason": reason,
                      "url": settings.SITE_URL + reverse("company-dashboard",
                                                         args=[signatory.pk])},
         )

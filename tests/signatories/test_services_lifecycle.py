@@ -362,6 +362,25 @@ def test_approval_email_asks_the_company_to_sign(team, staff_reviewer, mailoutbo
     assert "Please sign The Code" in mailoutbox[0].body
 
 
+def test_rejection_email_gives_the_reason_in_plain_text_unescaped(
+        team, staff_reviewer, mailoutbox, django_capture_on_commit_callbacks):
+    """The text part is not HTML: "&" and quotes stay as typed (no "&amp;"); the reason the
+    reviewer gave is in both parts."""
+    Signatory.objects.filter(pk=team.pk).update(legal_name="Tours & Travel \"Nord\" AB",
+                                                trading_name="")
+    signatory = in_state(Signatory.objects.get(pk=team.pk), S.APPLIED)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.signatory_reject(signatory=signatory, actor=staff_reviewer,
+                                  reason="No child-protection policy <attached> yet")
+    message = mailoutbox[0]
+    assert 'Tours & Travel "Nord" AB' in message.subject
+    assert 'Tours & Travel "Nord" AB' in message.body
+    assert "No child-protection policy <attached> yet" in message.body
+    assert "&amp;" not in message.body and "&lt;" not in message.body
+    html = message.alternatives[0][0]
+    assert "No child-protection policy &lt;attached&gt; yet" in html  # escaped in HTML
+
+
 def test_no_email_is_sent_when_the_decision_is_rolled_back(team, staff_reviewer, mailoutbox,
                                                            django_capture_on_commit_callbacks):
     signatory = in_state(team, S.APPLIED)
