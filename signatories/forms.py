@@ -19,6 +19,12 @@ class SignatoryProfileForm(forms.ModelForm):
         fields = PROFILE_FIELDS
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, lock_country: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if lock_country:  # a company user: only Code staff move a signatory to another country
+            self.fields["country"].disabled = True
+            self.fields["country"].help_text = _("To change the country, contact Code staff.")
+
 
 class ApplicationForm(SignatoryProfileForm):
     """Apply to sign The Code. Anonymous applicants also create their login here."""

@@ -40,6 +40,9 @@ from signatories.selectors import possible_duplicates_q
 PROFILE_FIELDS = ["legal_name", "trading_name", "type", "country", "address", "website",
                   "employees", "contact_name", "contact_email", "contact_phone"]
 STAFF_ONLY_FIELDS = ["reporting_deadline"]
+# Set when applying; afterwards only Code staff change it: the country decides which local
+# representative oversees the company, and its membership number names the country.
+COMPANY_LOCKED_FIELDS = ["country"]
 
 
 
@@ -258,9 +261,10 @@ def signatory_update_profile(
     *, signatory: Signatory, actor: User, data: dict[str, Any], reason: str = ""
 ) -> Signatory:
     _require(actor, "signatories.edit_profile", signatory)
-    allowed = list(PROFILE_FIELDS)
     if actor.has_perm("signatories.approve", signatory):  # Code staff in scope
-        allowed += STAFF_ONLY_FIELDS
+        allowed = [*PROFILE_FIELDS, *STAFF_ONLY_FIELDS]
+    else:
+        allowed = [f for f in PROFILE_FIELDS if f not in COMPANY_LOCKED_FIELDS]
     unknown = set(data) - set(allowed)
     if unknown:
         raise PermissionDenied(_("You may not change: %(fields)s") %

@@ -105,7 +105,9 @@ def company_profile(request: HttpRequest, pk: int) -> HttpResponse:
     signatory = selectors.signatory_get_for(request.user, pk)
     if not request.user.has_perm("signatories.edit_profile", signatory):
         raise PermissionDenied
-    form = SignatoryProfileForm(request.POST or None, instance=signatory)
+    form = SignatoryProfileForm(request.POST or None, instance=signatory,
+                                lock_country=not request.user.has_perm("signatories.approve",
+                                                                       signatory))
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.changed_data}
         try:

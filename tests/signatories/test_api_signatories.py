@@ -827,3 +827,17 @@ def test_public_list_search_parameter_is_in_the_schema(api_client):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     params = schema["paths"]["/api/v1/public/signatories/"]["get"]["parameters"]
     assert {"search", "page"} <= {p["name"] for p in params}
+
+
+def test_company_admin_cannot_change_the_country_through_the_api(api_as, company_admin,
+                                                                 staff_admin, company_a):
+    url = f"/api/v1/signatories/{company_a.pk}/"
+    response = api_as(company_admin).patch(url, {"country": "TH"}, format="json")
+    assert response.status_code == 403
+    assert "country" in str(response.json())
+    company_a.refresh_from_db()
+    assert company_a.country.code == "SE"
+    assert api_as(staff_admin).patch(url, {"country": "NO"}, format="json").status_code == 200
+    company_a.refresh_from_db()
+    assert company_a.country.code == "NO"
+

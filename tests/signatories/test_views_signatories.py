@@ -242,6 +242,26 @@ def test_admin_edits_profile_and_change_is_recorded(web_as, company_admin, compa
     assert "The profile has been saved." in page_text(client.get(response.url))
 
 
+def test_company_admin_cannot_move_the_company_to_another_country(web_as, company_admin,
+                                                                  company_a):
+    """The country decides which local representative oversees the company: after applying,
+    only Code staff change it (the field is shown disabled; a forged value is ignored)."""
+    url = reverse("company-profile", args=[company_a.pk])
+    client = web_as(company_admin)
+    assert "To change the country, contact Code staff." in page_text(client.get(url))
+    response = client.post(url, profile_data(company_a, country="TH", employees="81"))
+    assert response.status_code == 302
+    signatory = fresh(company_a)
+    assert (signatory.country.code, signatory.employees) == ("SE", 81)
+
+
+def test_staff_move_a_signatory_to_another_country(web_as, staff_admin, company_a):
+    response = web_as(staff_admin).post(reverse("company-profile", args=[company_a.pk]),
+                                        profile_data(company_a, country="NO"))
+    assert response.status_code == 302
+    assert fresh(company_a).country.code == "NO"
+
+
 def test_invalid_profile_shows_errors_per_field_and_keeps_input(web_as, company_admin,
                                                                 company_a):
     response = web_as(company_admin).post(
