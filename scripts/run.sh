@@ -15,6 +15,8 @@ cd "$ROOT"
 HOST="${CODE_PORTAL_HOST:-127.0.0.1}"
 PORT="${CODE_PORTAL_PORT:-8000}"
 VAR_DIR="${CODE_PORTAL_VAR_DIR:-$ROOT/var}"
+# Links in e-mails (invitations, reminders) point at this server unless SITE_URL says otherwise.
+export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
 LOG_DIR="$VAR_DIR/log"
 mkdir -p "$LOG_DIR"
 

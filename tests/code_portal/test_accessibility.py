@@ -198,3 +198,35 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(request, browser_as
     page.set_viewport_size(PHONE)
     assert page.goto(path.format(a=company_a.pk)).status == 200
     assert page_overflow(page) == []
+
+
+def _contrast(rgb_a: tuple[int, ...], rgb_b: tuple[int, ...]) -> float:
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb[:3]]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    light, dark = sorted([luminance(rgb_a), luminance(rgb_b)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_keyboard_focus_ring_stands_out_on_white_and_on_the_header(browser_as):
+    """WCAG 1.4.11: the focus indicator has 3:1 against what surrounds it — the white page
+    (the dark ring) and the blue header (the yellow halo)."""
+    import re
+
+    page = browser_as()
+    page.goto("/members/")
+    styles = {}
+    for where, selector in [("content", "main a, main button, main input"),
+                            ("header", ".site-header a")]:
+        page.locator(selector).first.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # focus by keyboard, so :focus-visible applies
+        styles[where] = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [s.outlineColor, s.outlineStyle, s.boxShadow]; }""")
+    rgb = lambda text: tuple(int(n) for n in re.findall(r"\d+", text)[:3])  # noqa: E731
+    outline, style, _ = styles["content"]
+    assert style == "solid" and _contrast(rgb(outline), (255, 255, 255)) >= 3
+    _, _, halo = styles["header"]
+    assert _contrast(rgb(halo), (0x0B, 0x4F, 0x8A)) >= 3
