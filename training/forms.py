@@ -85,7 +85,14 @@ class RecordForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
     department = forms.CharField(label=_("Department / role"), max_length=100, required=False)
-    is_customer_facing = forms.BooleanField(label=_("Customer-facing"), required=False)
+    # a choice, not a checkbox: an unticked box cannot tell "no" from "not given", and
+    # recording a completion must not quietly change what is known about an existing person
+    is_customer_facing = forms.TypedChoiceField(
+        label=_("Customer-facing"), required=False, empty_value=None,
+        choices=[("", _("As recorded")), ("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        help_text=_("“As recorded” keeps what is known about a person already in the log "
+                    "(someone new is recorded as not customer-facing)."))
     session = forms.ModelChoiceField(label=_("Session (optional)"), required=False,
                                      queryset=TrainingSession.objects.none())
 

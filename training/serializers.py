@@ -164,7 +164,8 @@ class RecordCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     department = serializers.CharField(max_length=100, required=False, allow_blank=True,
                                        default="")
-    is_customer_facing = serializers.BooleanField(required=False, default=False)
+    # left out (or null): an existing person keeps their flag, someone new is not customer-facing
+    is_customer_facing = serializers.BooleanField(required=False, allow_null=True, default=None)
     session = serializers.PrimaryKeyRelatedField(queryset=TrainingSession.objects.none(),
                                                  required=False, allow_null=True, default=None)
 

@@ -210,25 +210,42 @@ def attachment_delete(*, actor: User, attachment: SessionAttachment) -> None:
 
 def trainee_for(*, signatory: Signatory, staff_reference: str = "", name: str = "",
                 email: str = "", department: str = "",
-                is_customer_facing: bool = False) -> Trainee:
-    """Find the person by staff reference (or by name when there is none), else create them."""
+                is_customer_facing: bool | None = None) -> Trainee:
+    """Find the person by staff reference (or by name when there is none), else create them.
+
+    Without a staff reference the name is matched case-insensitively against every current
+    person of the company, whatever their reference (so "Björn Ek" finds the Björn Ek recorded
+    as E002 instead of creating a second person); more than one match is refused.
+    ``is_customer_facing=None`` means "as recorded": an existing person keeps their flag and a
+    new person is recorded as not customer-facing.
+    """
     staff_reference, name = staff_reference.strip(), name.strip()
     if not staff_reference and not name:
         raise DomainError(_("Give the person's staff reference or name."), field="name")
-    lookup = ({"staff_reference": staff_reference} if staff_reference
-              else {"staff_reference": "", "name": name})
-    trainee = Trainee.objects.filter(signatory=signatory, erased_at__isnull=True,
-                                     **lookup).first()
+    people = Trainee.objects.filter(signatory=signatory, erased_at__isnull=True)
+    if staff_reference:
+        trainee = people.filter(staff_reference=staff_reference).first()
+    else:
+        matches = list(people.filter(name__iexact=name).order_by("pk")[:2])
+        if len(matches) > 1:
+            raise DomainError(_("More than one person is called “%(name)s”: give the staff "
+                                "reference of the one you mean.") % {"name": name},
+                              field="staff_reference")
+        trainee = matches[0] if matches else None
     if trainee is None:
         trainee = Trainee.objects.create(signatory=signatory, staff_reference=staff_reference,
                                          name=name, email=email.strip(),
                                          department=department.strip(),
-                                         is_customer_facing=is_customer_facing)
+                                         is_customer_facing=bool(is_customer_facing))
     else:
         changed = False
-        for field, value in (("name", name), ("email", email.strip()),
-                             ("department", department.strip()),
-                             ("is_customer_facing", is_customer_facing)):
+        updates = [("email", email.strip()), ("department", department.strip()),
+                   ("is_customer_facing", is_customer_facing)]
+        if staff_reference:
+            # found by reference: the name given is the current one (found by name, the name
+            # is the same but for its case: keep it as recorded)
+            updates.insert(0, ("name", name))
+        for field, value in updates:
             if value not in ("", None) and getattr(trainee, field) != value:
                 setattr(trainee, field, value)
                 changed = True
@@ -248,7 +265,7 @@ def record_create(
     name: str = "",
     email: str = "",
     department: str = "",
-    is_customer_facing: bool = False,
+    is_customer_facing: bool | None = None,
     session: TrainingSession | None = None,
 ) -> TrainingRecord:
     _require(actor, "training.edit", signatory)

@@ -285,6 +285,47 @@ def test_headcount_is_one_per_year_and_changes_are_audited_once(reporter, compan
     assert events[1].actor == reporter
 
 
+# --- finding the person ------------------------------------------------------------------------
+
+def test_recording_leaves_the_customer_facing_flag_as_recorded(reporter, company_a, course):
+    bjorn = TraineeFactory(signatory=company_a, staff_reference="E002", name="Björn Ek",
+                           is_customer_facing=True)
+    record(reporter, company_a, course, staff_reference="E002", name="", department="",
+           is_customer_facing=None)
+    bjorn.refresh_from_db()
+    assert bjorn.is_customer_facing
+    record(reporter, company_a, CourseFactory(), staff_reference="E002", name="",
+           department="", is_customer_facing=False)
+    bjorn.refresh_from_db()
+    assert not bjorn.is_customer_facing  # an explicit "no" is kept
+    new = record(reporter, company_a, CourseFactory(), staff_reference="E003", name="Ida",
+                 is_customer_facing=None)
+    assert new.trainee.is_customer_facing is False
+
+
+def test_recording_by_name_finds_a_person_with_a_reference(reporter, company_a, course):
+    bjorn = TraineeFactory(signatory=company_a, staff_reference="E002", name="Björn Ek")
+    TraineeFactory(signatory=company_a, staff_reference="E009", name="Björn Ek",
+                   erased_at=timezone.now())  # erased: never matched
+    TraineeFactory(name="Björn Ek")  # another company
+    created = record(reporter, company_a, course, staff_reference="", name=" BJÖRN EK ")
+    assert created.trainee == bjorn
+    bjorn.refresh_from_db()
+    assert (bjorn.name, bjorn.staff_reference) == ("Björn Ek", "E002")
+    assert Trainee.objects.filter(signatory=company_a, erased_at__isnull=True).count() == 1
+
+
+def test_recording_by_an_ambiguous_name_asks_for_the_reference(reporter, company_a, course):
+    TraineeFactory(signatory=company_a, staff_reference="E002", name="Björn Ek")
+    TraineeFactory(signatory=company_a, staff_reference="", name="björn ek")
+    with pytest.raises(DomainError) as exc:
+        record(reporter, company_a, course, staff_reference="", name="Björn Ek")
+    assert exc.value.field == "staff_reference"
+    assert not TrainingRecord.objects.exists()
+    assert record(reporter, company_a, course, staff_reference="E002",
+                  name="Björn Ek").trainee.staff_reference == "E002"
+
+
 # --- erasure -------------------------------------------------------------------------------
 
 def test_erasure_removes_personal_data_and_keeps_totals(company_admin, reporter, company_a,

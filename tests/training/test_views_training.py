@@ -140,11 +140,57 @@ def test_reporter_adds_a_completion(web_as, reporter, company_a):
     course = CourseFactory(validity_months=24)
     response = web_as(reporter).post(f"{base(company_a)}records/add/", {
         "course": course.pk, "completed_on": "2024-02-29", "staff_reference": "EMP-7",
-        "name": "Lena Holm", "department": "Guides", "is_customer_facing": "on"})
+        "name": "Lena Holm", "department": "Guides", "is_customer_facing": "yes"})
     assert response.status_code == 302
     created = TrainingRecord.objects.get()
     assert created.expires_on == date(2026, 2, 28)
     assert created.trainee.is_customer_facing
+
+
+def test_adding_a_completion_keeps_the_customer_facing_flag_as_recorded(web_as, reporter,
+                                                                        company_a):
+    bjorn = Trainee.objects.create(signatory=company_a, staff_reference="E002", name="Björn Ek",
+                                   is_customer_facing=True)
+    course = CourseFactory()
+    form_page = web_as(reporter).get(f"{base(company_a)}records/add/")
+    assert form_page.context["form"]["is_customer_facing"].value() in ("", None)
+    response = web_as(reporter).post(f"{base(company_a)}records/add/", {
+        "course": course.pk, "completed_on": "2024-02-29", "staff_reference": "E002"})
+    assert response.status_code == 302
+    bjorn.refresh_from_db()
+    assert bjorn.is_customer_facing  # "as recorded" (the default) does not change it
+    web_as(reporter).post(f"{base(company_a)}records/add/", {
+        "course": CourseFactory().pk, "completed_on": "2024-02-29", "staff_reference": "E002",
+        "is_customer_facing": "no"})
+    bjorn.refresh_from_db()
+    assert not bjorn.is_customer_facing  # said explicitly
+
+
+def test_adding_a_completion_by_name_finds_the_person_with_a_reference(web_as, reporter,
+                                                                        company_a):
+    bjorn = Trainee.objects.create(signatory=company_a, staff_reference="E002", name="Björn Ek",
+                                   is_customer_facing=True)
+    response = web_as(reporter).post(f"{base(company_a)}records/add/", {
+        "course": CourseFactory().pk, "completed_on": "2024-02-29", "name": "björn ek"})
+    assert response.status_code == 302
+    assert Trainee.objects.filter(signatory=company_a).count() == 1
+    assert TrainingRecord.objects.get().trainee == bjorn
+    Trainee.objects.create(signatory=company_a, staff_reference="E107", name="Björn Ek")
+    response = web_as(reporter).post(f"{base(company_a)}records/add/", {
+        "course": CourseFactory().pk, "completed_on": "2024-02-29", "name": "Björn Ek"})
+    assert response.status_code == 200
+    assert "staff reference" in response.context["form"].errors["staff_reference"][0]
+    assert TrainingRecord.objects.count() == 1
+
+
+def test_training_sub_menu_marks_the_current_section(web_as, reporter, company_a):
+    html = web_as(reporter).get(f"{base(company_a)}records/").content.decode()
+    nav = html[html.index('training-nav"'):]
+    nav = nav[:nav.index("</nav>")]
+    assert "<ul" not in nav and "<li" not in nav  # no list bullets beside the links
+    assert nav.count('aria-current="page"') == 1
+    assert f'href="{base(company_a)}records/" aria-current="page"' in nav
+    assert 'style="' not in nav  # the CSP forbids inline styles
 
 
 def test_future_completion_error_is_on_the_field_and_input_is_kept(web_as, reporter, company_a):
