@@ -217,6 +217,14 @@ def membership_update(request: HttpRequest, pk: int, membership_pk: int) -> Http
     try:
         if action == "remove":
             leaving = membership.user_id == request.user.pk
+            if request.POST.get("confirm") != "yes":
+                # One more step: only a new invitation brings a removed member back.
+                if not (leaving or request.user.has_perm("signatories.manage_members",
+                                                         signatory)):
+                    raise PermissionDenied
+                return render(request, "signatories/membership_remove_confirm.html",
+                              {"signatory": signatory, "membership": membership,
+                               "leaving": leaving})
             services.membership_remove(membership=membership, actor=request.user)
             if leaving:
                 messages.success(request, _("You have left %(company)s.")

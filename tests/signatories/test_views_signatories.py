@@ -479,14 +479,16 @@ def test_change_to_an_invalid_role_shows_message(web_as, company_admin, reporter
 
 
 def test_admin_removes_a_member(web_as, company_admin, reporter, company_a):
-    response = web_as(company_admin).post(member_url(company_a, reporter), {"action": "remove"},
-                                          follow=True)
+    response = web_as(company_admin).post(member_url(company_a, reporter),
+                                          {"action": "remove", "confirm": "yes"}, follow=True)
     assert "The member has been removed." in page_text(response)
     assert not Membership.objects.filter(user=reporter).exists()
 
 
 def test_reporter_cannot_remove_or_change_others(web_as, reporter, viewer, company_a):
     client = web_as(reporter)
+    assert client.post(member_url(company_a, viewer),
+                       {"action": "remove", "confirm": "yes"}).status_code == 403
     assert client.post(member_url(company_a, viewer), {"action": "remove"}).status_code == 403
     assert client.post(member_url(company_a, viewer),
                        {"action": "role", "role": "admin"}).status_code == 403
@@ -495,7 +497,7 @@ def test_reporter_cannot_remove_or_change_others(web_as, reporter, viewer, compa
 
 def test_member_leaves_the_company(web_as, company_admin, viewer, company_a):
     client = web_as(viewer)
-    response = client.post(member_url(company_a, viewer), {"action": "remove"})
+    response = client.post(member_url(company_a, viewer), {"action": "remove", "confirm": "yes"})
     assert response.status_code == 302
     assert response.url == reverse("home")
     assert not Membership.objects.filter(user=viewer).exists()
@@ -503,9 +505,23 @@ def test_member_leaves_the_company(web_as, company_admin, viewer, company_a):
     assert client.get(reverse("company-dashboard", args=[company_a.pk])).status_code == 404
 
 
+def test_leaving_or_removing_asks_for_confirmation_first(web_as, company_admin, viewer,
+                                                         company_a):
+    """One click on "Leave this company" or "Remove" only asks; nothing changes until the
+    confirmation is posted (a removed member comes back only by a new invitation)."""
+    asked = web_as(viewer).post(member_url(company_a, viewer), {"action": "remove"})
+    assert asked.status_code == 200
+    assert "Leave Nordic Tours AB?" in page_text(asked)
+    assert 'name="confirm" value="yes"' in asked.content.decode()
+    asked = web_as(company_admin).post(member_url(company_a, viewer), {"action": "remove"})
+    assert "Remove " in page_text(asked) and viewer.email in page_text(asked)
+    assert Membership.objects.filter(user=viewer).exists()
+
+
 def test_last_admin_cannot_leave_or_step_down(web_as, company_admin, company_a):
     client = web_as(company_admin)
-    left = client.post(member_url(company_a, company_admin), {"action": "remove"}, follow=True)
+    left = client.post(member_url(company_a, company_admin),
+                       {"action": "remove", "confirm": "yes"}, follow=True)
     assert "A company needs at least one administrator." in page_text(left)
     demoted = client.post(member_url(company_a, company_admin),
                           {"action": "role", "role": "viewer"}, follow=True)
@@ -516,7 +532,7 @@ def test_last_admin_cannot_leave_or_step_down(web_as, company_admin, company_a):
 def test_admin_may_leave_when_another_admin_remains(web_as, company_admin, company_a):
     MembershipFactory(signatory=company_a, role=MembershipRole.ADMIN)
     response = web_as(company_admin).post(member_url(company_a, company_admin),
-                                          {"action": "remove"})
+                                          {"action": "remove", "confirm": "yes"})
     assert response.url == reverse("home")
     assert not Membership.objects.filter(user=company_admin).exists()
 
