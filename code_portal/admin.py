@@ -5,6 +5,21 @@ from django.utils.translation import gettext_lazy as _
 from code_portal.models import AuditEvent, User
 
 
+class NoWriteAdminMixin:
+    """Rows that change only through the services (which audit each change and keep the rules):
+    the Django admin shows them and never adds, changes or deletes them. Works on model admins
+    and inlines alike."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
@@ -23,7 +38,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(NoWriteAdminMixin, admin.ModelAdmin):
     """Read-only: the audit trail is append-only for everyone, staff admins included."""
 
     list_display = ["occurred_at", "actor_label", "action", "object_repr", "from_state",
@@ -32,12 +47,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_label", "object_repr", "reason"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

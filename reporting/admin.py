@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from code_portal.admin import NoWriteAdminMixin
 from reporting import services
 from reporting.models import (
     Answer,
@@ -231,7 +232,7 @@ class QuestionAdmin(LimitParentQuestionMixin, StaffAdminOnly, admin.ModelAdmin):
 # --- reports: read-only -------------------------------------------------------------------------
 
 
-class ReadOnlyForStaff:
+class ReadOnlyForStaff(NoWriteAdminMixin):
     """Code staff may look; nobody edits here (the workflow's services do, with an audit row)."""
 
     def has_module_permission(self, request):
@@ -239,15 +240,6 @@ class ReadOnlyForStaff:
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AnswerInline(ReadOnlyForStaff, admin.TabularInline):

@@ -245,6 +245,14 @@ def _decision_changes(report: Report, overall_score: str | None) -> dict[str, An
     return changes
 
 
+def _decision_fields(reason: str, overall_score: str | None) -> dict[str, Any]:
+    """The report fields a final decision sets; ``overall_score`` None keeps the saved one."""
+    fields: dict[str, Any] = {"decided_at": timezone.now(), "decision_reason": reason}
+    if overall_score is not None:
+        fields["overall_score"] = overall_score
+    return fields
+
+
 @transaction.atomic
 def report_submit(*, actor: User, report: Report) -> Report:
     _require(actor, "reporting.submit_report", report.signatory)
@@ -337,10 +345,8 @@ def report_approve(*, actor: User, report: Report, overall_score: str | None = N
     """Approve. ``overall_score`` None keeps the one saved during the review."""
     _require(actor, "reporting.decide_report", report.signatory)
     _check_score(overall_score, "overall_score")
-    extra: dict[str, Any] = {"decided_at": timezone.now(), "decision_reason": reason}
-    if overall_score is not None:
-        extra["overall_score"] = overall_score
-    report = _transition(report=report, actor=actor, name="approve", reason=reason, extra=extra,
+    report = _transition(report=report, actor=actor, name="approve", reason=reason,
+                         extra=_decision_fields(reason, overall_score),
                          changes=_decision_changes(report, overall_score))
     # The certificate for the year is issued by a task, after the decision is committed.
     transaction.on_commit(lambda: _tasks().report_approved.delay(report.pk))
@@ -355,10 +361,8 @@ def report_reject(*, actor: User, report: Report, reason: str,
     if not reason.strip():
         raise DomainError(_("Please give a reason."), field="reason")
     _check_score(overall_score, "overall_score")
-    extra: dict[str, Any] = {"decided_at": timezone.now(), "decision_reason": reason}
-    if overall_score is not None:
-        extra["overall_score"] = overall_score
-    report = _transition(report=report, actor=actor, name="reject", reason=reason, extra=extra,
+    report = _transition(report=report, actor=actor, name="reject", reason=reason,
+                         extra=_decision_fields(reason, overall_score),
                          changes=_decision_changes(report, overall_score))
     transaction.on_commit(lambda: _tasks().notify_report_event.delay(report.pk, "rejected"))
     return report

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from code_portal.admin import NoWriteAdminMixin
 from signatories.models import (
     AuditItem,
     AuditSample,
@@ -14,21 +15,7 @@ from signatories.models import (
 from signatories.services import PROFILE_FIELDS, STAFF_ONLY_FIELDS, signatory_update_profile
 
 
-class _NoWriteMixin:
-    """Rows that change only through the services (which audit the change and keep the rules,
-    such as "the last admin cannot leave"): the Django admin shows them and never writes them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MembershipInline(_NoWriteMixin, admin.TabularInline):
+class MembershipInline(NoWriteAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["user", "role", "created_at"]
@@ -73,7 +60,7 @@ class CodeVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(_NoWriteMixin, admin.ModelAdmin):
+class MembershipAdmin(NoWriteAdminMixin, admin.ModelAdmin):
     list_display = ["user", "signatory", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "signatory__legal_name"]
@@ -82,7 +69,7 @@ class MembershipAdmin(_NoWriteMixin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(_NoWriteMixin, admin.ModelAdmin):
+class InvitationAdmin(NoWriteAdminMixin, admin.ModelAdmin):
     list_display = ["email", "signatory", "role", "expires_at", "accepted_at", "revoked_at"]
     list_filter = ["role"]
     search_fields = ["email", "signatory__legal_name"]
@@ -96,7 +83,7 @@ class StaffNoteAdmin(admin.ModelAdmin):
     list_select_related = ["signatory", "author"]
 
 
-class _ReadOnlyAdmin(_NoWriteMixin, admin.ModelAdmin):
+class _ReadOnlyAdmin(NoWriteAdminMixin, admin.ModelAdmin):
     """Samples and audits change only through the staff pages and the API, which audit every
     change; the Django admin only reads them."""
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from code_portal.admin import NoWriteAdminMixin
 from training import services
 from training.models import (
     Course,
@@ -92,20 +93,11 @@ class CourseAdmin(admin.ModelAdmin):
             self.delete_model(request, course)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NoWriteAdminMixin, admin.ModelAdmin):
     """Central Code staff look companies' training data up; nobody edits it here.
 
     (Local representatives see only their countries, which the admin cannot scope: they use the
     staff pages instead.)"""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return (request.user.has_perm("training.manage_catalogue")
